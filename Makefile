@@ -1,0 +1,46 @@
+# The first two targets are the README's two commands: each creates or
+# refreshes .venv and installs what it needs, so a fresh machine with only
+# Python can run them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test unit_tests integration_tests lint format type bench check clean
+
+demo: $(STAMP)
+	$(BIN)/qwen-omni demo
+
+test: $(STAMP)
+	$(BIN)/pytest -q -p no:cacheprovider tests
+
+unit_tests: $(STAMP)
+	$(BIN)/pytest -q tests/unit_tests
+
+integration_tests: $(STAMP)
+	$(BIN)/pytest -q tests/integration_tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+type: $(STAMP)
+	$(BIN)/mypy langchain_qwen_omni tests
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+check: lint type test
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache
