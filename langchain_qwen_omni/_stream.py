@@ -1,0 +1,349 @@
+"""Turn Omni's streamed wire chunks into LangChain chunks, and aggregate them.
+
+One `StreamAssembler` serves the sync and the async paths: the transport loops
+only feed it the decoded SSE events. It keeps its own aggregate in lists, so
+building the final message is linear in the number of chunks (LangChain's
+pairwise chunk merging copies the growing base64 string on every step), and so
+a broken stream can hand back everything received so far.
+"""
+
+from __future__ import annotations
+
+import binascii
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.messages import AIMessage, AIMessageChunk
+from langchain_core.messages.ai import (
+    InputTokenDetails,
+    OutputTokenDetails,
+    UsageMetadata,
+)
+from langchain_core.messages.tool import tool_call_chunk
+from langchain_core.outputs import ChatGenerationChunk
+
+from langchain_qwen_omni.audio import (
+    OMNI_CHANNELS,
+    OMNI_SAMPLE_RATE,
+    PcmRealigner,
+)
+from langchain_qwen_omni.errors import OmniStreamError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from langchain_core.messages.tool import ToolCallChunk
+
+__all__ = ["MODEL_PROVIDER", "StreamAssembler", "usage_from_wire"]
+
+MODEL_PROVIDER = "qwen_omni"
+"""`response_metadata["model_provider"]`; keys the v1 content-block translator."""
+
+_MALFORMED = (TypeError, AttributeError, KeyError, ValueError, binascii.Error)
+
+
+class _MalformedEventError(ValueError):
+    """An SSE event that is valid JSON but not a chat completion chunk."""
+
+
+def usage_from_wire(usage: Mapping[str, Any]) -> UsageMetadata:
+    """Map the API's usage chunk to LangChain's `UsageMetadata`.
+
+    Omni reports media tokens in `prompt_tokens_details` (`audio_tokens`,
+    `image_tokens`, `video_tokens`) and speech in
+    `completion_tokens_details.audio_tokens`; only reported keys are set.
+    """
+    prompt = int(usage.get("prompt_tokens") or 0)
+    completion = int(usage.get("completion_tokens") or 0)
+    result = UsageMetadata(
+        input_tokens=prompt,
+        output_tokens=completion,
+        total_tokens=int(usage.get("total_tokens") or prompt + completion),
+    )
+    in_details: dict[str, int] = {}
+    prompt_details = usage.get("prompt_tokens_details") or {}
+    for wire, key in (
+        ("audio_tokens", "audio"),
+        ("image_tokens", "image"),
+        ("video_tokens", "video"),
+        ("cached_tokens", "cache_read"),
+    ):
+        if prompt_details.get(wire) is not None:
+            in_details[key] = int(prompt_details[wire])
+    out_details: dict[str, int] = {}
+    completion_details = usage.get("completion_tokens_details") or {}
+    for wire, key in (("audio_tokens", "audio"), ("reasoning_tokens", "reasoning")):
+        if completion_details.get(wire) is not None:
+            out_details[key] = int(completion_details[wire])
+    if in_details:
+        result["input_token_details"] = InputTokenDetails(**in_details)  # type: ignore[typeddict-item]
+    if out_details:
+        result["output_token_details"] = OutputTokenDetails(**out_details)  # type: ignore[typeddict-item]
+    return result
+
+
+class _TextMerger:
+    """Merge answer text from `delta.content` and `delta.audio.transcript`.
+
+    Newer models send the text in `content`, older ones in the transcript, and
+    a server may send the same text in both. Each source keeps a cursor into
+    the text already emitted: a piece that repeats what the other source
+    emitted is dropped, only what extends the text is emitted. With a single
+    source (the usual case) a piece is emitted as is, at O(1) cost.
+    """
+
+    __slots__ = ("_cursor", "_joined", "_parts", "length")
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._joined = ""
+        self._cursor = {"content": 0, "transcript": 0}
+        self.length = 0
+
+    def take(self, source: str, piece: str) -> str:
+        start = self._cursor[source]
+        new, end = piece, self.length + len(piece)
+        if start < self.length:  # the other source already emitted past here
+            if len(self._joined) != self.length:
+                self._joined = "".join(self._parts)
+            seen = self._joined[start : start + len(piece)]
+            if piece.startswith(seen):  # a repeat: keep only what extends it
+                new, end = piece[len(seen) :], start + len(piece)
+        self._cursor[source] = end
+        if new:
+            self._parts.append(new)
+            self.length += len(new)
+        return new
+
+    def text(self) -> str:
+        return "".join(self._parts)
+
+
+class StreamAssembler:
+    """Stateful converter from wire chunk dicts to `ChatGenerationChunk`s.
+
+    Feed it every decoded SSE event with `feed`, then call `finish` once the
+    stream ends. `message()` returns the aggregated answer and `partial()`
+    what was received so far, both in linear time.
+    """
+
+    def __init__(self, *, speech: bool) -> None:
+        """Prepare an empty aggregate.
+
+        Args:
+            speech: Whether speech was requested; the answer text is then also
+                the speech's transcript in `additional_kwargs["audio"]`.
+        """
+        self._speech = speech
+        self._text = _TextMerger()
+        self._reasoning: list[str] = []
+        self._audio = PcmRealigner()
+        self._audio_pieces: list[str] = []
+        self._audio_meta: dict[str, Any] = {}
+        self._tools: dict[int, dict[str, Any]] = {}
+        self._usage: UsageMetadata | None = None
+        self._finish_reason: str | None = None
+        self._model_name: str | None = None
+        self._id: str | None = None
+        self._events = 0
+
+    # ------------------------------------------------------------------ feed
+    def feed(self, event: Mapping[str, Any]) -> list[ChatGenerationChunk]:
+        """Convert one wire chunk; return the LangChain chunks it yields.
+
+        Raises:
+            OmniStreamError: If the event is not a chat completion chunk (or
+                carries undecodable audio); `.partial` holds the answer so far.
+        """
+        try:
+            return self._feed(event)
+        except _MALFORMED as exc:
+            msg = f"Malformed stream event #{self._events + 1}: {exc}"
+            raise OmniStreamError(msg, partial=self.partial()) from exc
+
+    def _feed(self, event: Mapping[str, Any]) -> list[ChatGenerationChunk]:
+        if not isinstance(event, dict):
+            msg = f"expected a JSON object, got {type(event).__name__}"
+            raise _MalformedEventError(msg)
+        self._events += 1
+        if self._id is None and isinstance(event.get("id"), str):
+            self._id = event["id"]
+        if isinstance(event.get("model"), str):
+            self._model_name = event["model"]
+        choices = event.get("choices") or []
+        if not isinstance(choices, list):
+            msg = "'choices' is not a list"
+            raise _MalformedEventError(msg)
+        out = [chunk for choice in choices if (chunk := self._choice_chunk(choice))]
+        if usage := event.get("usage"):
+            self._usage = usage_from_wire(usage)
+            out.append(self._chunk(usage_metadata=self._usage))
+        return out
+
+    def _choice_chunk(self, choice: Mapping[str, Any]) -> ChatGenerationChunk | None:
+        delta: Mapping[str, Any] = choice.get("delta") or {}
+        text, kwargs = self._text_and_audio(delta)
+        if reasoning := delta.get("reasoning_content"):
+            reasoning = _as_str(reasoning, "delta.reasoning_content")
+            self._reasoning.append(reasoning)
+            kwargs["reasoning_content"] = reasoning
+        tool_chunks = [self._tool_piece(tc) for tc in delta.get("tool_calls") or ()]
+        metadata: dict[str, Any] = {}
+        if reason := choice.get("finish_reason"):
+            self._finish_reason = _as_str(reason, "finish_reason")
+            metadata = {"finish_reason": self._finish_reason}
+            if self._model_name:
+                metadata["model_name"] = self._model_name
+        if not (text or kwargs or tool_chunks or metadata):
+            return None
+        return self._chunk(
+            content=text,
+            additional_kwargs=kwargs,
+            tool_call_chunks=tool_chunks,
+            response_metadata=metadata,
+        )
+
+    def _text_and_audio(self, delta: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The new answer text of a delta, and its `additional_kwargs` audio."""
+        text = ""
+        if content := delta.get("content"):
+            text = self._text.take("content", _as_str(content, "delta.content"))
+        audio_out: dict[str, Any] = {}
+        if audio := delta.get("audio"):
+            if transcript := audio.get("transcript"):
+                text += self._text.take(
+                    "transcript", _as_str(transcript, "delta.audio.transcript")
+                )
+            if data := audio.get("data"):
+                audio_out.update(self._audio_piece(audio, _as_str(data, "audio.data")))
+        if text and self._speech:
+            audio_out["transcript"] = text
+        return text, ({"audio": audio_out} if audio_out else {})
+
+    def _audio_piece(self, audio: Mapping[str, Any], data: str) -> dict[str, Any]:
+        """Realign one speech piece; attach id/expiry/format the first time.
+
+        Metadata goes out once because LangChain's merge concatenates strings
+        and sums integers that differ.
+        """
+        out: dict[str, Any] = {}
+        if not self._audio_meta:
+            self._audio_meta = {
+                "format": "pcm16",
+                "sample_rate": OMNI_SAMPLE_RATE,
+                "channels": OMNI_CHANNELS,
+            }
+            out.update(self._audio_meta)
+        for key in ("id", "expires_at"):
+            if key not in self._audio_meta and audio.get(key) is not None:
+                self._audio_meta[key] = out[key] = audio[key]
+        aligned = self._audio.push(data)
+        if aligned:
+            self._audio_pieces.append(aligned)
+            out["data"] = aligned
+        return out
+
+    def _tool_piece(self, wire: Mapping[str, Any]) -> ToolCallChunk:
+        index = int(wire.get("index") or 0)
+        function = wire.get("function") or {}
+        piece = tool_call_chunk(
+            name=function.get("name"),
+            args=function.get("arguments"),
+            id=wire.get("id"),
+            index=index,
+        )
+        acc = self._tools.setdefault(index, {"id": None, "name": None, "args": []})
+        acc["id"] = acc["id"] or piece["id"]
+        acc["name"] = acc["name"] or piece["name"]
+        if piece["args"]:
+            acc["args"].append(_as_str(piece["args"], "function.arguments"))
+        return piece
+
+    def _chunk(self, **fields: Any) -> ChatGenerationChunk:
+        fields.setdefault("content", "")
+        metadata = fields.setdefault("response_metadata", {})
+        metadata["model_provider"] = MODEL_PROVIDER
+        return ChatGenerationChunk(message=AIMessageChunk(id=self._id, **fields))
+
+    # --------------------------------------------------------------- finish
+    def finish(self) -> ChatGenerationChunk:
+        """Close the stream: flush the speech tail in the last chunk.
+
+        Raises:
+            OmniStreamError: If the stream ended before the model finished
+                (no `finish_reason` was received).
+        """
+        if self._finish_reason is None:
+            msg = (
+                f"The answer stream ended after {self._events} events without a "
+                "finish_reason: the connection was probably cut."
+            )
+            raise OmniStreamError(msg, partial=self.partial())
+        kwargs: dict[str, Any] = {}
+        if tail := self._audio.flush():
+            self._audio_pieces.append(tail)
+            kwargs["audio"] = {"data": tail}
+        return self._chunk(additional_kwargs=kwargs, chunk_position="last")
+
+    # ------------------------------------------------------------ aggregate
+    @property
+    def pcm_bytes(self) -> int:
+        """Decoded speech bytes received so far."""
+        return self._audio.pcm_bytes
+
+    def partial(self) -> AIMessageChunk:
+        """Everything received so far, including the carried speech tail."""
+        return self._aggregate([*self._audio_pieces, self._audio.peek_tail()])
+
+    def message(self) -> AIMessage:
+        """The aggregated answer after `finish`."""
+        chunk = self._aggregate(self._audio_pieces, last=True)
+        return AIMessage(
+            content=chunk.content,
+            additional_kwargs=chunk.additional_kwargs,
+            response_metadata=chunk.response_metadata,
+            tool_calls=chunk.tool_calls,
+            invalid_tool_calls=chunk.invalid_tool_calls,
+            usage_metadata=chunk.usage_metadata,
+            id=chunk.id,
+        )
+
+    def _aggregate(
+        self, audio_pieces: list[str], *, last: bool = False
+    ) -> AIMessageChunk:
+        text = self._text.text()
+        kwargs: dict[str, Any] = {}
+        if self._audio_meta or (self._speech and text):
+            kwargs["audio"] = {
+                **self._audio_meta,
+                "data": "".join(audio_pieces),
+                "transcript": text,
+            }
+        if self._reasoning:
+            kwargs["reasoning_content"] = "".join(self._reasoning)
+        metadata: dict[str, Any] = {"model_provider": MODEL_PROVIDER}
+        if self._model_name:
+            metadata["model_name"] = self._model_name
+        if self._finish_reason:
+            metadata["finish_reason"] = self._finish_reason
+        tool_chunks = [
+            tool_call_chunk(
+                name=acc["name"], args="".join(acc["args"]), id=acc["id"], index=index
+            )
+            for index, acc in sorted(self._tools.items())
+        ]
+        return AIMessageChunk(
+            content=text,
+            additional_kwargs=kwargs,
+            response_metadata=metadata,
+            tool_call_chunks=tool_chunks,
+            usage_metadata=self._usage,
+            id=self._id,
+            chunk_position="last" if last else None,
+        )
+
+
+def _as_str(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        msg = f"{where} is {type(value).__name__}, expected a string"
+        raise _MalformedEventError(msg)
+    return value

@@ -1,0 +1,293 @@
+"""Omni's streamed speech: realigned base64 pieces, and `OmniAudio` to decode them.
+
+Omni streams speech as base64 pieces of raw PCM (signed 16-bit little-endian,
+mono, 24 kHz). A piece may be padded (`...=`), so joining the server's base64
+strings is not valid base64. The stream assembler therefore decodes each piece
+and re-encodes it on 6-byte boundaries (three whole samples, no padding),
+carrying at most five bytes to the next piece. Every emitted piece then decodes
+on its own to whole samples, for live playback, and LangChain's `chunk + chunk`
+string concatenation yields valid base64 of the whole PCM.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from langchain_qwen_omni.errors import OmniInputError
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+
+    import numpy.typing as npt
+    from langchain_core.messages import BaseMessage
+
+__all__ = [
+    "OMNI_CHANNELS",
+    "OMNI_SAMPLE_RATE",
+    "PCM_MIME_TYPE",
+    "OmniAudio",
+    "PcmRealigner",
+    "aiter_pcm",
+    "iter_pcm",
+]
+
+OMNI_SAMPLE_RATE = 24_000
+OMNI_CHANNELS = 1
+_SAMPLE_BYTES = 2
+_ALIGN = 6  # lcm of 3 (base64 without padding) and 2 (whole int16 samples)
+PCM_MIME_TYPE = "audio/pcm;rate=24000;channels=1;encoding=s16le"
+"""MIME type of the audio block in v1 content: raw little-endian 16-bit PCM."""
+
+# soundfile format and subtype per file suffix; ogg holds Vorbis.
+_SAVE_FORMATS: dict[str, tuple[str, str | None]] = {
+    ".wav": ("WAV", "PCM_16"),
+    ".flac": ("FLAC", "PCM_16"),
+    ".ogg": ("OGG", "VORBIS"),
+    ".mp3": ("MP3", None),
+}
+
+
+class PcmRealigner:
+    """Re-encode base64 PCM pieces on 6-byte boundaries.
+
+    The carry is at most five bytes, so each piece costs one decode, one
+    encode and a small copy, independent of the length of the stream.
+    """
+
+    __slots__ = ("_carry", "pcm_bytes")
+
+    def __init__(self) -> None:
+        """Start with an empty carry."""
+        self._carry = b""
+        self.pcm_bytes = 0
+        """Decoded PCM bytes received so far."""
+
+    def push(self, piece_b64: str) -> str:
+        """Decode one server piece; return the aligned base64 ready to emit.
+
+        Raises:
+            binascii.Error: If the piece is not valid base64.
+        """
+        raw = base64.b64decode(piece_b64, validate=True)
+        self.pcm_bytes += len(raw)
+        if self._carry:
+            raw = self._carry + raw
+        cut = len(raw) - len(raw) % _ALIGN
+        self._carry = raw[cut:]
+        return base64.b64encode(raw[:cut]).decode("ascii") if cut else ""
+
+    def peek_tail(self) -> str:
+        """The base64 of the carried bytes, without consuming them."""
+        return base64.b64encode(self._carry).decode("ascii")
+
+    def flush(self) -> str:
+        """Return the base64 of the carried tail (may be padded) and reset."""
+        tail, self._carry = self.peek_tail(), b""
+        return tail
+
+
+def _audio_b64_of(message: BaseMessage) -> str | None:
+    """The speech base64 of a message or chunk (v0 kwargs or a v1 audio block)."""
+    audio = message.additional_kwargs.get("audio")
+    if isinstance(audio, dict) and isinstance(data := audio.get("data"), str):
+        return data
+    if isinstance(message.content, list):
+        pieces = [
+            block["base64"]
+            for block in message.content
+            if isinstance(block, dict)
+            and block.get("type") == "audio"
+            and isinstance(block.get("base64"), str)
+        ]
+        if pieces:
+            return "".join(pieces)
+    return None
+
+
+def _decode_b64(data: str) -> bytes:
+    try:
+        return base64.b64decode(data, validate=True)
+    except binascii.Error as exc:
+        msg = (
+            "The message's audio data is not valid base64. If you joined the "
+            "base64 strings of several chunks yourself, use "
+            "OmniAudio.from_chunks(chunks), which decodes each piece."
+        )
+        raise OmniInputError(msg) from exc
+
+
+@dataclasses.dataclass(frozen=True)
+class OmniAudio:
+    """Decoded speech of an Omni answer: raw PCM plus what describes it.
+
+    Build it with `OmniAudio.from_message(ai_message)` after `invoke`, or with
+    `OmniAudio.from_chunks(chunks)` over the chunks of `stream`.
+    """
+
+    pcm: bytes
+    """Signed 16-bit little-endian PCM samples, interleaved by channel."""
+    sample_rate: int = OMNI_SAMPLE_RATE
+    channels: int = OMNI_CHANNELS
+    transcript: str = ""
+    """The text of the speech, as the answer's text."""
+    id: str | None = None
+    expires_at: int | None = None
+
+    @classmethod
+    def from_message(cls, message: BaseMessage) -> OmniAudio:
+        """Decode the speech of an invoked or aggregated message.
+
+        Raises:
+            OmniInputError: If the message carries no speech (was `modalities`
+                set to `["text", "audio"]`?) or its base64 does not decode.
+        """
+        data = _audio_b64_of(message)
+        if data is None:
+            msg = (
+                "This message carries no speech. Request speech with "
+                'ChatQwenOmni(modalities=["text", "audio"]).'
+            )
+            raise OmniInputError(msg)
+        meta: dict[str, Any] = message.additional_kwargs.get("audio") or {}
+        return cls(
+            pcm=_decode_b64(data),
+            sample_rate=int(meta.get("sample_rate", OMNI_SAMPLE_RATE)),
+            channels=int(meta.get("channels", OMNI_CHANNELS)),
+            transcript=str(meta.get("transcript") or message.text),
+            id=meta.get("id"),
+            expires_at=meta.get("expires_at"),
+        )
+
+    @classmethod
+    def from_chunks(cls, chunks: Iterable[BaseMessage]) -> OmniAudio:
+        """Decode the speech of streamed chunks, piece by piece, in linear time.
+
+        Unlike summing the chunks first, this never builds one long base64
+        string, and it accepts pieces that were not realigned.
+        """
+        pcm = bytearray()
+        text: list[str] = []
+        meta: dict[str, Any] = {}
+        for chunk in chunks:
+            text.append(chunk.text)
+            audio = chunk.additional_kwargs.get("audio")
+            if isinstance(audio, dict):
+                meta.update(
+                    (k, v) for k, v in audio.items() if k not in {"data", "transcript"}
+                )
+            data = _audio_b64_of(chunk)
+            if data:
+                pcm += _decode_b64(data)
+        return cls(
+            pcm=bytes(pcm),
+            sample_rate=int(meta.get("sample_rate", OMNI_SAMPLE_RATE)),
+            channels=int(meta.get("channels", OMNI_CHANNELS)),
+            transcript="".join(text),
+            id=meta.get("id"),
+            expires_at=meta.get("expires_at"),
+        )
+
+    @property
+    def duration(self) -> float:
+        """Length of the speech in seconds."""
+        return len(self.pcm) // (_SAMPLE_BYTES * self.channels) / self.sample_rate
+
+    def to_numpy(self) -> npt.NDArray[np.int16]:
+        """The samples as int16, shape `(n,)` for mono or `(n, channels)`.
+
+        A view on `pcm`, not a copy: it is read-only.
+        """
+        usable = len(self.pcm) - len(self.pcm) % (_SAMPLE_BYTES * self.channels)
+        samples = np.frombuffer(self.pcm, dtype="<i2", count=usable // _SAMPLE_BYTES)
+        return samples if self.channels == 1 else samples.reshape(-1, self.channels)
+
+    def to_wav_bytes(self) -> bytes:
+        """The speech as a 16-bit PCM WAV file in memory."""
+        import soundfile as sf  # noqa: PLC0415  # imported lazily: heavy native lib
+
+        buffer = io.BytesIO()
+        sf.write(
+            buffer,
+            self.to_numpy(),
+            self.sample_rate,
+            format="WAV",
+            subtype="PCM_16",
+        )
+        return buffer.getvalue()
+
+    def save(self, path: str | Path) -> Path:
+        """Write the speech to a file whose suffix picks the format.
+
+        `.wav` and `.flac` keep every sample exactly; `.ogg` (Vorbis) and
+        `.mp3` are lossy; `.pcm` writes the raw samples.
+
+        Raises:
+            OmniInputError: If the suffix names no supported format.
+        """
+        target = Path(path)
+        suffix = target.suffix.lower()
+        if suffix == ".pcm":
+            target.write_bytes(self.pcm)
+            return target
+        if suffix not in _SAVE_FORMATS:
+            msg = (
+                f"Cannot save speech as {target.name!r}: the suffix {suffix!r} "
+                f"names no supported format. Use one of "
+                f"{', '.join([*_SAVE_FORMATS, '.pcm'])}."
+            )
+            raise OmniInputError(msg)
+        import soundfile as sf  # noqa: PLC0415  # imported lazily: heavy native lib
+
+        file_format, subtype = _SAVE_FORMATS[suffix]
+        sf.write(target, self.to_numpy(), self.sample_rate, file_format, subtype)
+        return target
+
+
+class _SampleAligner:
+    """Yield whole samples from pieces that may split one (foreign chunks)."""
+
+    __slots__ = ("_odd",)
+
+    def __init__(self) -> None:
+        self._odd = b""
+
+    def pcm_of(self, message: BaseMessage) -> bytes:
+        data = _audio_b64_of(message)
+        if not data:
+            return b""
+        raw = _decode_b64(data)
+        if self._odd:
+            raw = self._odd + raw
+        cut = len(raw) - len(raw) % _SAMPLE_BYTES
+        self._odd = raw[cut:]
+        return raw[:cut]
+
+
+def iter_pcm(chunks: Iterable[BaseMessage]) -> Iterator[bytes]:
+    """Yield the PCM of each streamed chunk as it arrives, for live playback.
+
+    Example:
+        ```python
+        for pcm in iter_pcm(model.stream("Say hello")):
+            speaker.write(pcm)  # int16 mono at 24 kHz
+        ```
+    """
+    aligner = _SampleAligner()
+    for chunk in chunks:
+        if pcm := aligner.pcm_of(chunk):
+            yield pcm
+
+
+async def aiter_pcm(chunks: AsyncIterable[BaseMessage]) -> AsyncIterator[bytes]:
+    """Async twin of `iter_pcm`, for `astream`."""
+    aligner = _SampleAligner()
+    async for chunk in chunks:
+        if pcm := aligner.pcm_of(chunk):
+            yield pcm

@@ -1,0 +1,469 @@
+"""`ChatQwenOmni`: Qwen-Omni as a LangChain chat model."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, Literal
+
+import openai
+from langchain_core.language_models import BaseChatModel, LangSmithParams
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables.config import run_in_executor
+from langchain_core.utils import secret_from_env
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from typing_extensions import Self
+
+from langchain_qwen_omni import _blocks
+from langchain_qwen_omni._convert import convert_messages
+from langchain_qwen_omni._stream import StreamAssembler
+from langchain_qwen_omni.errors import OmniInputError, OmniStreamError
+from langchain_qwen_omni.profiles import OmniModelProfile, get_profile
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+
+    from langchain_core.callbacks import (
+        AsyncCallbackManagerForLLMRun,
+        CallbackManagerForLLMRun,
+    )
+    from langchain_core.messages import BaseMessage
+
+__all__ = ["REGION_BASE_URLS", "ChatQwenOmni"]
+
+_blocks.register()
+
+REGION_BASE_URLS: dict[str, str] = {
+    "intl": "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
+    "cn": "https://dashscope.aliyuncs.com/compatible-mode/v1",
+    "us": "https://dashscope-us.aliyuncs.com/compatible-mode/v1",
+    "hk": "https://cn-hongkong.dashscope.aliyuncs.com/compatible-mode/v1",
+}
+"""Documented compatible-mode endpoints per region; a key works in its region only."""
+
+_CHAT_PATH = "/chat/completions"
+
+Modality = Literal["text", "audio"]
+
+
+def _text_only() -> list[Modality]:
+    return ["text"]
+
+# Errors that end a stream after it began. Anything raised before the first
+# event (HTTP status errors, refused connections) keeps the SDK's own type.
+_STREAM_BREAKS = (openai.APIError, ValueError)
+
+
+class ChatQwenOmni(BaseChatModel):
+    r"""Qwen-Omni chat models: text, image, audio and video in; text and speech out.
+
+    Every request streams over the wire (Omni refuses non-streaming calls);
+    `invoke` and `batch` aggregate the stream, keeping every byte of speech.
+
+    Setup:
+        Install the package and set your Model Studio (DashScope) API key:
+
+        ```bash
+        pip install -U langchain-qwen-omni
+        export DASHSCOPE_API_KEY="sk-..."
+        ```
+
+    Key init args — completion params:
+        model: str
+            Model name, default `"qwen3-omni-flash"`.
+        modalities: list[str]
+            `["text"]` (default) or `["text", "audio"]` for spoken answers.
+        voice: str | None
+            Voice of spoken answers; the model's default when None.
+        temperature: float | None
+            Sampling temperature.
+        max_tokens: int | None
+            Maximum number of tokens to generate.
+        enable_thinking: bool | None
+            Thinking mode of the flash family (text answers only).
+
+    Key init args — client params:
+        api_key: SecretStr | None
+            DashScope key; read from `DASHSCOPE_API_KEY` if not given.
+        base_url: str | None
+            Endpoint; from `DASHSCOPE_BASE_URL`, then `DASHSCOPE_API_BASE`, then
+            Singapore. `region="cn" | "us" | "hk" | "intl"` picks a documented one.
+        timeout: float | None
+            Request timeout in seconds.
+        max_retries: int
+            Retries of 429/5xx/connection errors before the stream starts.
+
+    Instantiate:
+        ```python
+        from langchain_qwen_omni import ChatQwenOmni
+
+        model = ChatQwenOmni(model="qwen3-omni-flash", temperature=0.7)
+        ```
+
+        Offline, against the bundled emulator:
+
+        ```python
+        from langchain_qwen_omni.emulator import OmniEmulator
+
+        with OmniEmulator() as emu:
+            model = ChatQwenOmni(base_url=emu.base_url, api_key="any")
+        ```
+
+    Invoke:
+        ```python
+        model.invoke("Who are you?").text
+        ```
+
+    Stream:
+        ```python
+        for chunk in model.stream("Tell me a story"):
+            print(chunk.text, end="", flush=True)
+        ```
+
+    Async:
+        ```python
+        await model.ainvoke("Who are you?")
+        async for chunk in model.astream("Tell me a story"):
+            ...
+        await model.abatch(["Hi", "Hello"])
+        ```
+
+    Audio output:
+        ```python
+        from langchain_qwen_omni import OmniAudio
+
+        speaker = ChatQwenOmni(modalities=["text", "audio"], voice="Cherry")
+        message = speaker.invoke("Say hello")
+        audio = OmniAudio.from_message(message)  # 24 kHz mono int16
+        audio.save("hello.wav")
+        message.additional_kwargs["audio"]  # {"id", "data", "transcript", ...}
+        ```
+
+        Streamed chunks carry their speech piece in
+        `additional_kwargs["audio"]["data"]`; each piece decodes on its own
+        (live playback with `iter_pcm`) and `chunk1 + chunk2` stays valid
+        base64. With `output_version="v1"` the content holds an `audio` block.
+
+    Token usage:
+        ```python
+        message.usage_metadata
+        # {"input_tokens": 207, "output_tokens": 103, "total_tokens": 310,
+        #  "output_token_details": {"audio": 83}}
+        ```
+
+    Response metadata:
+        ```python
+        message.response_metadata
+        # {"model_name": "qwen3-omni-flash", "finish_reason": "stop",
+        #  "model_provider": "qwen_omni"}
+        ```
+    """
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    # ------------------------------------------------------------- fields
+    model: str = Field(default="qwen3-omni-flash", alias="model_name")
+    """Model name, e.g. `qwen3-omni-flash`, `qwen-omni-turbo`, a dated snapshot."""
+    api_key: SecretStr | None = Field(
+        alias="dashscope_api_key",
+        default_factory=secret_from_env("DASHSCOPE_API_KEY", default=None),
+    )
+    """DashScope API key; env `DASHSCOPE_API_KEY`. Keys are per region."""
+    base_url: str | None = Field(default=None, alias="api_base")
+    """Endpoint; env `DASHSCOPE_BASE_URL`, else `DASHSCOPE_API_BASE`, else Singapore."""
+    region: Literal["intl", "cn", "us", "hk"] | None = None
+    """Shortcut for a documented regional endpoint; an explicit `base_url` wins."""
+    modalities: list[Modality] = Field(default_factory=_text_only)
+    """`["text"]`, or `["text", "audio"]` to receive speech as well."""
+    voice: str | None = None
+    """Voice of spoken answers; the model's default when None."""
+    audio_format: Literal["wav"] = "wav"
+    """The `audio.format` request value: the API accepts only `"wav"` (streams PCM)."""
+    temperature: float | None = None
+    """Sampling temperature."""
+    top_p: float | None = None
+    """Nucleus sampling mass."""
+    max_tokens: int | None = None
+    """Maximum number of tokens to generate."""
+    seed: int | None = None
+    """Sampling seed, for repeatable answers."""
+    stop: list[str] | None = Field(default=None, alias="stop_sequences")
+    """Stop sequences."""
+    presence_penalty: float | None = None
+    """Penalty on tokens already present in the text."""
+    enable_thinking: bool | None = None
+    """Thinking mode (flash family); sent in the request body. Text answers only."""
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Other request-body parameters the API takes, sent as given."""
+    timeout: float | None = Field(default=None, alias="request_timeout")
+    """Request timeout in seconds; the SDK's default when None."""
+    max_retries: int = 2
+    """Retries of 429, 5xx and connection errors, before the stream starts."""
+    default_headers: dict[str, str] | None = None
+    """Headers sent with every request."""
+    stream_usage: bool = True
+    """Ask for the usage chunk (`stream_options.include_usage`)."""
+    strict: bool = False
+    """False repairs Omni's conversation rules where meaning is kept; True raises."""
+
+    _client: openai.OpenAI = PrivateAttr()
+    _async_client: openai.AsyncOpenAI = PrivateAttr()
+
+    # ----------------------------------------------------------- identity
+    @property
+    def _llm_type(self) -> str:
+        return "qwen-omni"
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        """Keep the key out of serialized models."""
+        return {"api_key": "DASHSCOPE_API_KEY"}
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        """The model round-trips through `dumps`/`loads`, without its key."""
+        return True
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        """Namespace used in serialized models."""
+        return ["langchain_qwen_omni", "chat_models"]
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "modalities": self.modalities,
+            "voice": self.voice,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "max_tokens": self.max_tokens,
+            "seed": self.seed,
+            "enable_thinking": self.enable_thinking,
+        }
+
+    def _get_ls_params(
+        self, stop: list[str] | None = None, **kwargs: Any
+    ) -> LangSmithParams:
+        params = LangSmithParams(
+            ls_provider="dashscope",
+            ls_model_name=kwargs.get("model", self.model),
+            ls_model_type="chat",
+            ls_temperature=kwargs.get("temperature", self.temperature),
+        )
+        if max_tokens := kwargs.get("max_tokens", self.max_tokens):
+            params["ls_max_tokens"] = max_tokens
+        if ls_stop := stop or kwargs.get("stop") or self.stop:
+            params["ls_stop"] = ls_stop
+        return params
+
+    @property
+    def omni_profile(self) -> OmniModelProfile:
+        """This model's limits and capabilities (see `profiles.py`)."""
+        return get_profile(self.model)
+
+    # --------------------------------------------------------- validators
+    @model_validator(mode="after")
+    def _build_qwen_omni_clients(self) -> Self:
+        """Resolve the endpoint and build the SDK clients once, for reuse."""
+        if self.base_url is None:
+            self.base_url = (
+                REGION_BASE_URLS[self.region]
+                if self.region
+                else os.environ.get("DASHSCOPE_BASE_URL")
+                or os.environ.get("DASHSCOPE_API_BASE")
+                or REGION_BASE_URLS["intl"]
+            )
+        if self.api_key is None:
+            msg = (
+                "No DashScope API key: pass api_key=... or set DASHSCOPE_API_KEY. "
+                "To work offline, point base_url at "
+                "langchain_qwen_omni.emulator.OmniEmulator with any key."
+            )
+            raise ValueError(msg)
+        client_params: dict[str, Any] = {
+            "api_key": self.api_key.get_secret_value(),
+            "base_url": self.base_url,
+            "max_retries": self.max_retries,
+            "default_headers": self.default_headers,
+        }
+        if self.timeout is not None:
+            client_params["timeout"] = self.timeout
+        self._client = openai.OpenAI(**client_params)
+        self._async_client = openai.AsyncOpenAI(**client_params)
+        return self
+
+    # --------------------------------------------------- request building
+    def _wants_speech(self, kwargs: dict[str, Any]) -> bool:
+        return "audio" in kwargs.get("modalities", self.modalities)
+
+    def _build_payload(
+        self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """The request body: converted messages plus parameters, checked first.
+
+        Call-time keyword arguments (e.g. from `bind`) override fields and are
+        sent in the body as given.
+        """
+        payload: dict[str, Any] = {
+            "model": self.model,
+            "messages": convert_messages(messages),
+            "stream": True,
+        }
+        if self.stream_usage:
+            payload["stream_options"] = {"include_usage": True}
+        for name in ("temperature", "top_p", "max_tokens", "seed", "presence_penalty"):
+            if (value := getattr(self, name)) is not None:
+                payload[name] = value
+        if stop := stop or self.stop:
+            payload["stop"] = stop
+        if self.enable_thinking is not None:
+            payload["enable_thinking"] = self.enable_thinking
+        if "audio" in self.modalities:
+            payload["modalities"] = list(self.modalities)
+            payload["audio"] = {
+                "voice": self.voice or self.omni_profile.default_voice,
+                "format": self.audio_format,
+            }
+        payload.update(self.model_kwargs)
+        payload.update(kwargs)
+        payload["stream"] = True
+        if payload.get("enable_thinking") and "audio" in payload.get("modalities", ()):
+            msg = (
+                "Speech cannot be requested with thinking: the API allows only "
+                'modalities=["text"] when enable_thinking=True. Drop one of them.'
+            )
+            raise OmniInputError(msg)
+        return payload
+
+    # ------------------------------------------------------------ streaming
+    def _should_stream(self, *, async_api: bool, **kwargs: Any) -> bool:  # noqa: ARG002
+        """Let `invoke` run `_generate`, which itself streams from the wire.
+
+        `_generate` reports every chunk to the callbacks (so streaming
+        handlers still see tokens) and aggregates in linear time, whereas
+        LangChain's chunk merging recopies the growing speech base64 per chunk.
+        """
+        return False
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        payload = self._build_payload(messages, stop, **kwargs)
+        assembler = StreamAssembler(speech="audio" in payload.get("modalities", ()))
+        yield from self._run(payload, assembler, run_manager)
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        payload = await run_in_executor(
+            None, self._build_payload, messages, stop, **kwargs
+        )
+        assembler = StreamAssembler(speech="audio" in payload.get("modalities", ()))
+        async for chunk in self._arun(payload, assembler, run_manager):
+            yield chunk
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        payload = self._build_payload(messages, stop, **kwargs)
+        assembler = StreamAssembler(speech="audio" in payload.get("modalities", ()))
+        for _ in self._run(payload, assembler, run_manager):
+            pass
+        return ChatResult(generations=[ChatGeneration(message=assembler.message())])
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        payload = await run_in_executor(
+            None, self._build_payload, messages, stop, **kwargs
+        )
+        assembler = StreamAssembler(speech="audio" in payload.get("modalities", ()))
+        async for _ in self._arun(payload, assembler, run_manager):
+            pass
+        return ChatResult(generations=[ChatGeneration(message=assembler.message())])
+
+    def _run(
+        self,
+        payload: dict[str, Any],
+        assembler: StreamAssembler,
+        run_manager: CallbackManagerForLLMRun | None,
+    ) -> Iterator[ChatGenerationChunk]:
+        """Send the request and feed its events through the assembler.
+
+        Errors before the first event keep the SDK's types; a break after it
+        becomes `OmniStreamError` carrying everything received.
+        """
+        events = self._client.post(
+            _CHAT_PATH,
+            body=payload,
+            cast_to=object,
+            stream=True,
+            stream_cls=openai.Stream[Any],
+        )
+        with events:
+            try:
+                for event in events:
+                    for chunk in assembler.feed(event):
+                        if run_manager:
+                            run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                        yield chunk
+            except _STREAM_BREAKS as exc:
+                raise _broken(exc, assembler) from exc
+        last = assembler.finish()
+        if run_manager:
+            run_manager.on_llm_new_token(last.text, chunk=last)
+        yield last
+
+    async def _arun(
+        self,
+        payload: dict[str, Any],
+        assembler: StreamAssembler,
+        run_manager: AsyncCallbackManagerForLLMRun | None,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        """Async twin of `_run`: only the I/O differs, the assembler is shared."""
+        events = await self._async_client.post(
+            _CHAT_PATH,
+            body=payload,
+            cast_to=object,
+            stream=True,
+            stream_cls=openai.AsyncStream[Any],
+        )
+        async with events:
+            try:
+                async for event in events:
+                    for chunk in assembler.feed(event):
+                        if run_manager:
+                            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                        yield chunk
+            except _STREAM_BREAKS as exc:
+                raise _broken(exc, assembler) from exc
+        last = assembler.finish()
+        if run_manager:
+            await run_manager.on_llm_new_token(last.text, chunk=last)
+        yield last
+
+
+def _broken(exc: Exception, assembler: StreamAssembler) -> OmniStreamError:
+    if isinstance(exc, OmniStreamError):
+        return exc
+    msg = (
+        f"The answer stream broke after it began ({type(exc).__name__}: {exc}). "
+        "Everything received so far is in this error's .partial."
+    )
+    return OmniStreamError(msg, partial=assembler.partial())
