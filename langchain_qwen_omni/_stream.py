@@ -18,7 +18,7 @@ from langchain_core.messages.ai import (
     OutputTokenDetails,
     UsageMetadata,
 )
-from langchain_core.messages.tool import tool_call_chunk
+from langchain_core.messages.tool import default_tool_parser, tool_call_chunk
 from langchain_core.outputs import ChatGenerationChunk
 
 from langchain_qwen_omni.audio import (
@@ -297,12 +297,26 @@ class StreamAssembler:
     def message(self) -> AIMessage:
         """The aggregated answer after `finish`."""
         chunk = self._aggregate(self._audio_pieces, last=True)
+        # Strict JSON here: a chunk's partial-JSON parsing would turn
+        # malformed arguments into `{}` instead of an invalid tool call.
+        tool_calls, invalid_tool_calls = default_tool_parser(
+            [
+                {
+                    "id": acc["id"],
+                    "function": {
+                        "name": acc["name"],
+                        "arguments": "".join(acc["args"]) or "{}",
+                    },
+                }
+                for _, acc in sorted(self._tools.items())
+            ]
+        )
         return AIMessage(
             content=chunk.content,
             additional_kwargs=chunk.additional_kwargs,
             response_metadata=chunk.response_metadata,
-            tool_calls=chunk.tool_calls,
-            invalid_tool_calls=chunk.invalid_tool_calls,
+            tool_calls=tool_calls,
+            invalid_tool_calls=invalid_tool_calls,
             usage_metadata=chunk.usage_metadata,
             id=chunk.id,
         )

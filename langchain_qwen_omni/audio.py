@@ -246,7 +246,13 @@ class OmniAudio:
         import soundfile as sf  # noqa: PLC0415  # imported lazily: heavy native lib
 
         file_format, subtype = _SAVE_FORMATS[suffix]
-        sf.write(target, self.to_numpy(), self.sample_rate, file_format, subtype)
+        sf.write(
+            target,
+            self.to_numpy(),
+            self.sample_rate,
+            format=file_format,
+            subtype=subtype,
+        )
         return target
 
 

@@ -205,8 +205,8 @@ class ChatQwenOmni(BaseChatModel):
     strict: bool = False
     """False repairs Omni's conversation rules where meaning is kept; True raises."""
 
-    _client: openai.OpenAI = PrivateAttr()
-    _async_client: openai.AsyncOpenAI = PrivateAttr()
+    _sync_client: openai.OpenAI | None = PrivateAttr(default=None)
+    _async_client_: openai.AsyncOpenAI | None = PrivateAttr(default=None)
 
     # ----------------------------------------------------------- identity
     @property
@@ -263,8 +263,8 @@ class ChatQwenOmni(BaseChatModel):
 
     # --------------------------------------------------------- validators
     @model_validator(mode="after")
-    def _build_qwen_omni_clients(self) -> Self:
-        """Resolve the endpoint and build the SDK clients once, for reuse."""
+    def _resolve_qwen_omni_endpoint(self) -> Self:
+        """Resolve the endpoint and check the key, before any request."""
         if self.base_url is None:
             self.base_url = (
                 REGION_BASE_URLS[self.region]
@@ -280,17 +280,36 @@ class ChatQwenOmni(BaseChatModel):
                 "langchain_qwen_omni.emulator.OmniEmulator with any key."
             )
             raise ValueError(msg)
-        client_params: dict[str, Any] = {
-            "api_key": self.api_key.get_secret_value(),
+        return self
+
+    def _client_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "api_key": self.api_key.get_secret_value() if self.api_key else None,
             "base_url": self.base_url,
             "max_retries": self.max_retries,
             "default_headers": self.default_headers,
         }
         if self.timeout is not None:
-            client_params["timeout"] = self.timeout
-        self._client = openai.OpenAI(**client_params)
-        self._async_client = openai.AsyncOpenAI(**client_params)
-        return self
+            params["timeout"] = self.timeout
+        return params
+
+    @property
+    def _client(self) -> openai.OpenAI:
+        """The sync SDK client, built on first use and then reused.
+
+        Built lazily because each client loads TLS certificates (tens of
+        milliseconds), which models made only to be bound or copied never need.
+        """
+        if self._sync_client is None:
+            self._sync_client = openai.OpenAI(**self._client_params())
+        return self._sync_client
+
+    @property
+    def _async_client(self) -> openai.AsyncOpenAI:
+        """The async SDK client, built on first use and then reused."""
+        if self._async_client_ is None:
+            self._async_client_ = openai.AsyncOpenAI(**self._client_params())
+        return self._async_client_
 
     # --------------------------------------------------- request building
     def _wants_speech(self, kwargs: dict[str, Any]) -> bool:
