@@ -2,8 +2,8 @@
 
 import pytest
 from langchain_core.load import dumpd, dumps, load
-from syrupy.assertion import SnapshotAssertion
 from langchain_core.messages import HumanMessage, SystemMessage
+from syrupy.assertion import SnapshotAssertion
 
 from langchain_qwen_omni import ChatQwenOmni, OmniInputError
 from langchain_qwen_omni.chat_models import REGION_BASE_URLS
