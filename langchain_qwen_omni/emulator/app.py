@@ -1,0 +1,241 @@
+"""The emulator's ASGI app: routing, recording, validation and streaming.
+
+The app is a thin shell over pure functions: `validate_request` decides
+whether to refuse, `build_chunks` decides what to answer, and
+`stream_events` decides how the bytes go out (delays, cuts). Each of those
+can grow new behaviour without changes here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import dataclasses
+import json
+import logging
+import threading
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from langchain_qwen_omni.emulator.answers import build_chunks, encode_events
+from langchain_qwen_omni.emulator.errors import EmulatorError, invalid_parameter
+from langchain_qwen_omni.emulator.options import EmulatorOptions
+from langchain_qwen_omni.emulator.validation import validate_request
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+
+    from starlette.requests import Request
+
+__all__ = [
+    "CHAT_PATHS",
+    "RecordedRequest",
+    "RequestLog",
+    "StreamCutError",
+    "create_app",
+    "error_response",
+    "stream_events",
+]
+
+CHAT_PATHS = ("/compatible-mode/v1/chat/completions", "/v1/chat/completions")
+"""Where chat completions are served: DashScope's path and the bare OpenAI one."""
+WRITE_BATCH_BYTES = 64 * 1024
+"""Largest write when events are not delayed."""
+INVALID_JSON_KEY = "_invalid_json"
+"""Key under which a body that is not a JSON object is recorded, as text."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordedRequest:
+    """One chat request as received, before any validation.
+
+    Tests read these to check what a client really put on the wire.
+    """
+
+    path: str
+    headers: dict[str, str]
+    """Request headers with lower-case names."""
+    body: dict[str, Any]
+    """The parsed JSON body; a body that is not a JSON object is kept as text
+    under `"_invalid_json"`."""
+
+
+class RequestLog:
+    """Thread-safe, ordered record of requests, shared by app and tests."""
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._lock = threading.Lock()
+        self._items: list[RecordedRequest] = []
+
+    def append(self, item: RecordedRequest) -> None:
+        """Record one request."""
+        with self._lock:
+            self._items.append(item)
+
+    def snapshot(self) -> list[RecordedRequest]:
+        """Return a copy, safe to iterate while requests keep arriving."""
+        with self._lock:
+            return list(self._items)
+
+    def clear(self) -> None:
+        """Forget all recorded requests."""
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        """Return how many requests are recorded."""
+        with self._lock:
+            return len(self._items)
+
+
+class StreamCutError(Exception):
+    """Raised inside a response body to abort the connection mid-stream.
+
+    The server then closes the socket without the chunked body's final
+    zero-length chunk, so the client sees an incomplete body, as when a
+    proxy or the API drops a stream.
+    """
+
+
+def _is_stream_cut(exc: BaseException | None) -> bool:
+    """Tell whether an exception (or an exception group) is only a stream cut."""
+    if isinstance(exc, StreamCutError):
+        return True
+    inner = getattr(exc, "exceptions", None)
+    return bool(inner) and all(_is_stream_cut(e) for e in inner)  # type: ignore[union-attr]
+
+
+class _HideStreamCuts(logging.Filter):
+    """Drop the server's traceback for a deliberate stream cut."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and _is_stream_cut(record.exc_info[1]))
+
+
+_LOG_FILTER = _HideStreamCuts()
+
+
+def _install_log_filter() -> None:
+    """Attach the filter to uvicorn's error logger once; only cuts are hidden."""
+    logger = logging.getLogger("uvicorn.error")
+    if _LOG_FILTER not in logger.filters:
+        logger.addFilter(_LOG_FILTER)
+
+
+def error_response(error: EmulatorError) -> JSONResponse:
+    """Turn an `EmulatorError` into its HTTP answer."""
+    return JSONResponse(error.body, status_code=error.status, headers=error.headers)
+
+
+async def stream_events(
+    events: list[bytes], options: EmulatorOptions
+) -> AsyncIterator[bytes]:
+    """Send pre-built SSE events, applying the delay and cut options.
+
+    Without a delay, events go out in batches of up to `WRITE_BATCH_BYTES`:
+    the byte stream is the same, but the server makes a few writes instead
+    of one per event, which keeps long streams cheap. With a delay, each
+    event is its own write, as a slow model's would be.
+
+    Raises:
+        StreamCutError: After `options.cut_after_events` events, when that is
+            fewer than all the events, to abort the connection.
+    """
+    cut = options.cut_after_events
+    to_send = events if cut is None else events[:cut]
+    if options.chunk_delay:
+        for index, event in enumerate(to_send):
+            if index:
+                await asyncio.sleep(options.chunk_delay)
+            yield event
+    else:
+        for batch in _batches(to_send, WRITE_BATCH_BYTES):
+            yield batch
+    if len(to_send) < len(events):
+        msg = f"stream cut after {cut} events (cut_after_events)"
+        raise StreamCutError(msg)
+
+
+def _batches(events: list[bytes], limit: int) -> Iterator[bytes]:
+    """Join consecutive events into writes of at most `limit` bytes (or one event)."""
+    batch: list[bytes] = []
+    size = 0
+    for event in events:
+        if batch and size + len(event) > limit:
+            yield b"".join(batch)
+            batch, size = [], 0
+        batch.append(event)
+        size += len(event)
+    if batch:
+        yield b"".join(batch)
+
+
+def _parse_body(raw: bytes) -> tuple[dict[str, Any], EmulatorError | None]:
+    """Parse a JSON object body, or say why it cannot be used."""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        return body, None
+    text = raw.decode("utf-8", errors="replace")
+    return {INVALID_JSON_KEY: text}, invalid_parameter(
+        "The request body is not a valid JSON object."
+    )
+
+
+async def _chat_completions(request: Request) -> Response:
+    """Record, validate, then stream the answer as server-sent events."""
+    body, error = _parse_body(await request.body())
+    state = request.app.state
+    state.request_log.append(
+        RecordedRequest(request.url.path, dict(request.headers), body)
+    )
+    options: EmulatorOptions = copy.copy(state.options)
+    error = error or validate_request(body, options)
+    if error is not None:
+        return error_response(error)
+    chunks = build_chunks(
+        body,
+        options,
+        completion_id=f"chatcmpl-{uuid.uuid4().hex}",
+        created=int(time.time()),
+        audio_id=f"audio_{uuid.uuid4().hex}",
+    )
+    return StreamingResponse(
+        stream_events(encode_events(chunks), options),
+        media_type="text/event-stream",
+        headers={"cache-control": "no-cache"},
+    )
+
+
+async def _health(request: Request) -> Response:
+    """Answer liveness probes."""
+    del request
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(
+    options: EmulatorOptions | None = None, *, request_log: RequestLog | None = None
+) -> Starlette:
+    """Build the ASGI app.
+
+    Args:
+        options: Shared, mutable settings read at each request
+            (`app.state.options`); defaults to a fresh `EmulatorOptions`.
+        request_log: Where requests are recorded (`app.state.request_log`);
+            defaults to a fresh `RequestLog`.
+    """
+    _install_log_filter()
+    routes = [Route(path, _chat_completions, methods=["POST"]) for path in CHAT_PATHS]
+    routes.append(Route("/health", _health, methods=["GET"]))
+    app = Starlette(routes=routes)
+    app.state.options = options if options is not None else EmulatorOptions()
+    app.state.request_log = request_log if request_log is not None else RequestLog()
+    return app

@@ -1,0 +1,83 @@
+"""Settings of the emulator that tests and benchmarks change at runtime."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+__all__ = ["EmulatorOptions"]
+
+TranscriptMode = Literal["content", "transcript"]
+
+
+@dataclasses.dataclass
+class EmulatorOptions:
+    """How the emulator answers; read afresh at the start of every request.
+
+    Mutable on purpose: a running `OmniEmulator` shares one instance with its
+    app, so `emu.options.chunk_delay = 0.05` takes effect on the next request
+    without a restart. Each request works on a shallow copy, so a change never
+    affects a stream that is already under way.
+    """
+
+    transcript_mode: TranscriptMode = "content"
+    """Where an audio answer's text goes: `delta.content` (flash and newer) or
+    `delta.audio.transcript` (older turbo samples). Text-only answers always
+    use `delta.content`."""
+    answer: str | None = None
+    """Fixed answer text; `None` describes the request instead."""
+    audio_piece_sizes: tuple[int, ...] = (3201, 4799, 4000)
+    """Byte sizes of the PCM pieces, cycled. Odd sizes and sizes not divisible
+    by 3 make padded base64 and samples split across pieces, as clients must
+    expect."""
+    speech_seconds_per_char: float = 0.03
+    """Speech length per character of answer text."""
+    min_speech_seconds: float = 0.5
+    """Shortest speech produced, so even an empty answer is audible."""
+    max_speech_seconds: float = 10.0
+    """Cap on speech length, which keeps long answers cheap."""
+    chunk_delay: float = 0.0
+    """Seconds slept between SSE events (without blocking the server loop)."""
+    cut_after_events: int | None = None
+    """Abort the connection after this many SSE events, leaving the chunked
+    body unfinished; `None` streams to the end."""
+    text_pieces: int | None = None
+    """How many deltas the text is split into; `None` means one per word."""
+
+    def __post_init__(self) -> None:
+        """Reject settings that cannot produce a stream."""
+        check_options(self)
+
+
+def check_options(options: EmulatorOptions) -> None:
+    """Raise `ValueError` for settings that cannot produce a valid stream.
+
+    Separate from `__post_init__` so that runtime changes made through
+    `OmniEmulator.configure` are checked too.
+    """
+    if options.transcript_mode not in ("content", "transcript"):
+        mode = options.transcript_mode
+        msg = f"transcript_mode must be 'content' or 'transcript', got {mode!r}"
+        raise ValueError(msg)
+    if not options.audio_piece_sizes or any(
+        size <= 0 for size in options.audio_piece_sizes
+    ):
+        sizes = options.audio_piece_sizes
+        msg = f"audio_piece_sizes must be positive sizes, got {sizes!r}"
+        raise ValueError(msg)
+    if options.text_pieces is not None and options.text_pieces < 1:
+        msg = f"text_pieces must be at least 1 or None, got {options.text_pieces!r}"
+        raise ValueError(msg)
+    if options.cut_after_events is not None and options.cut_after_events < 0:
+        msg = f"cut_after_events must be >= 0 or None, got {options.cut_after_events!r}"
+        raise ValueError(msg)
+    if options.chunk_delay < 0:
+        msg = f"chunk_delay must be >= 0, got {options.chunk_delay!r}"
+        raise ValueError(msg)
+    if (
+        options.speech_seconds_per_char < 0
+        or options.min_speech_seconds < 0
+        or options.max_speech_seconds < 0
+    ):
+        msg = "speech lengths must be >= 0"
+        raise ValueError(msg)

@@ -1,0 +1,263 @@
+"""Running the emulator: in a background thread for tests, or in the foreground.
+
+The listening socket is bound here, before uvicorn starts, so that port 0
+gets a free port with no race between picking it and using it, and so the
+port is known as soon as `start()` returns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+import sys
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+import uvicorn
+
+from langchain_qwen_omni.emulator.app import RecordedRequest, RequestLog, create_app
+from langchain_qwen_omni.emulator.options import EmulatorOptions, check_options
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from starlette.applications import Starlette
+    from typing_extensions import Self
+
+__all__ = ["OmniEmulator", "serve"]
+
+API_PREFIX = "/compatible-mode/v1"
+_BACKLOG = 2048
+_SHUTDOWN_GRACE_SECONDS = 2
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """Bind and listen on a TCP socket; IPv6 when the host has a colon."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted
+    # sockets whose proto says TCP, and without it Nagle's algorithm adds
+    # ~40 ms to every response sent in two writes.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(_BACKLOG)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _url_host(host: str) -> str:
+    """Host as clients should dial it: wildcards become loopback."""
+    if host in ("", "0.0.0.0"):  # noqa: S104 - mapping the wildcard, not binding it
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
+def _uvicorn_server(app: Starlette, log_level: str) -> uvicorn.Server:
+    config = uvicorn.Config(
+        app,
+        log_level=log_level,
+        access_log=False,
+        lifespan="off",
+        ws="none",
+        timeout_graceful_shutdown=_SHUTDOWN_GRACE_SECONDS,
+    )
+    return uvicorn.Server(config)
+
+
+class OmniEmulator:
+    """A local, Omni-compatible HTTP server running in a background thread.
+
+    Example:
+        ```python
+        with OmniEmulator(transcript_mode="transcript") as emu:
+            chat = ChatQwenOmni(base_url=emu.base_url, api_key="x")
+            chat.invoke("hi")
+            assert emu.requests[-1].body["stream"] is True
+        ```
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, **options: Any) -> None:
+        """Prepare the server; nothing listens until `start()`.
+
+        Args:
+            host: Interface to bind; loopback by default.
+            port: TCP port; 0 picks a free one (see `port` after `start()`).
+            **options: Fields of `EmulatorOptions`, e.g. `chunk_delay=0.01`.
+
+        Raises:
+            TypeError: For an unknown option name.
+            ValueError: For an option value that cannot work.
+        """
+        self.host = host
+        self._requested_port = port
+        self._request_log = RequestLog()
+        self.app = create_app(EmulatorOptions(**options), request_log=self._request_log)
+        self._socket: socket.socket | None = None
+        self._port: int | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- options and records ---
+
+    @property
+    def options(self) -> EmulatorOptions:
+        """The live settings; attribute changes apply from the next request."""
+        options: EmulatorOptions = self.app.state.options
+        return options
+
+    @options.setter
+    def options(self, options: EmulatorOptions) -> None:
+        self.app.state.options = options
+
+    def configure(self, **changes: Any) -> EmulatorOptions:
+        """Change several options at once, checked together, and return them.
+
+        Raises:
+            TypeError: For an unknown option name.
+            ValueError: For a value that cannot work; nothing is changed then.
+        """
+        updated = dataclasses.replace(self.options, **changes)
+        check_options(updated)
+        for name, value in changes.items():
+            setattr(self.options, name, value)
+        return self.options
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Chat requests received so far, oldest first (a copy)."""
+        return self._request_log.snapshot()
+
+    def clear(self) -> None:
+        """Forget the recorded requests, e.g. between tests sharing a server."""
+        self._request_log.clear()
+
+    # --- addresses ---
+
+    @property
+    def port(self) -> int:
+        """The TCP port listened on (kept after `stop()`; reused by a restart).
+
+        Raises:
+            RuntimeError: Before the first `start()`, when port 0 is unresolved.
+        """
+        if self._port is None:
+            msg = "OmniEmulator has not started: call start() first"
+            raise RuntimeError(msg)
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """The server's root URL, e.g. `http://127.0.0.1:8000`."""
+        return f"http://{_url_host(self.host)}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI-compatible base URL to give clients."""
+        return self.url + API_PREFIX
+
+    @property
+    def running(self) -> bool:
+        """Whether the server thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    # --- lifecycle ---
+
+    def start(self, timeout: float = 10.0) -> Self:
+        """Start serving and return once connections are accepted.
+
+        Raises:
+            RuntimeError: When already running, or when the server fails to
+                start within `timeout` seconds.
+            OSError: When the address cannot be bound.
+        """
+        if self.running:
+            msg = "OmniEmulator is already running"
+            raise RuntimeError(msg)
+        self._socket = _bind(self.host, self._port or self._requested_port)
+        self._port = int(self._socket.getsockname()[1])
+        server = _uvicorn_server(self.app, "warning")
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.run,
+            kwargs={"sockets": [self._socket]},
+            name=f"OmniEmulator:{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                msg = "OmniEmulator failed to start"
+                raise RuntimeError(msg)
+            time.sleep(0.005)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop serving and join the server thread; safe to call twice."""
+        server, thread = self._server, self._thread
+        if server is not None:
+            server.should_exit = True
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive() and server is not None:
+                server.force_exit = True
+                thread.join(timeout)
+        if self._socket is not None:
+            self._socket.close()  # uvicorn closes it too; this covers failed starts
+        self._socket = None
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> Self:
+        """Start the server for the `with` block."""
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop the server when the `with` block ends."""
+        self.stop()
+
+    def __repr__(self) -> str:
+        """Show where the emulator listens, when it does."""
+        where = self.base_url if self.running else "stopped"
+        return f"OmniEmulator({where})"
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    log_level: str = "info",
+    **options: Any,
+) -> None:
+    """Serve in the foreground until interrupted (Ctrl+C), printing the base URL.
+
+    Args:
+        host: Interface to bind.
+        port: TCP port; 0 picks a free one (printed).
+        log_level: uvicorn's log level.
+        **options: Fields of `EmulatorOptions`.
+    """
+    app = create_app(EmulatorOptions(**options))
+    sock = _bind(host, port)
+    actual_port = sock.getsockname()[1]
+    sys.stdout.write(
+        f"Qwen-Omni emulator listening on "
+        f"http://{_url_host(host)}:{actual_port}{API_PREFIX}\n"
+    )
+    sys.stdout.flush()
+    try:
+        _uvicorn_server(app, log_level).run(sockets=[sock])
+    finally:
+        sock.close()
