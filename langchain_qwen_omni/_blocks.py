@@ -37,7 +37,7 @@ def _leading_blocks(message: AIMessage | AIMessageChunk) -> list[types.ContentBl
         blocks.append(
             {"type": "reasoning", "reasoning": reasoning, "index": "lc_reasoning"}
         )
-    if text := message.text:
+    if text := str(message.text):  # `.text` is a str subclass that merges badly
         blocks.append({"type": "text", "text": text, "index": "lc_text"})
     audio = message.additional_kwargs.get("audio") or {}
     if "data" in audio:

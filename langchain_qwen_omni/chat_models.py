@@ -355,14 +355,17 @@ class ChatQwenOmni(BaseChatModel):
         return payload
 
     # ------------------------------------------------------------ streaming
-    def _should_stream(self, *, async_api: bool, **kwargs: Any) -> bool:  # noqa: ARG002
-        """Let `invoke` run `_generate`, which itself streams from the wire.
+    def _should_stream(self, *, async_api: bool, **kwargs: Any) -> bool:
+        """Use `_stream` for `stream()`; let `invoke` run `_generate`.
 
-        `_generate` reports every chunk to the callbacks (so streaming
-        handlers still see tokens) and aggregates in linear time, whereas
-        LangChain's chunk merging recopies the growing speech base64 per chunk.
+        Both stream from the wire. `_generate` reports every chunk to the
+        callbacks (streaming handlers still see each token) and aggregates in
+        linear time, whereas LangChain's chunk merging, used when `invoke`
+        goes through `_stream`, recopies the growing speech base64 per chunk.
         """
-        return False
+        return bool(kwargs.get("stream")) and super()._should_stream(
+            async_api=async_api, **kwargs
+        )
 
     def _stream(
         self,
