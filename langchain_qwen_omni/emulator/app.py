@@ -28,7 +28,7 @@ from langchain_qwen_omni.emulator.options import EmulatorOptions
 from langchain_qwen_omni.emulator.validation import validate_request
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import AsyncIterator, Callable, Iterator
 
     from starlette.requests import Request
 
@@ -46,6 +46,7 @@ CHAT_PATHS = ("/compatible-mode/v1/chat/completions", "/v1/chat/completions")
 """Where chat completions are served: DashScope's path and the bare OpenAI one."""
 WRITE_BATCH_BYTES = 64 * 1024
 """Largest write when events are not delayed."""
+_CLOSING_POLL_SECONDS = 0.05
 INVALID_JSON_KEY = "_invalid_json"
 """Key under which a body that is not a JSON object is recorded, as text."""
 
@@ -133,8 +134,14 @@ def error_response(error: EmulatorError) -> JSONResponse:
     return JSONResponse(error.body, status_code=error.status, headers=error.headers)
 
 
+def _never() -> bool:
+    return False
+
+
 async def stream_events(
-    events: list[bytes], options: EmulatorOptions
+    events: list[bytes],
+    options: EmulatorOptions,
+    closing: Callable[[], bool] = _never,
 ) -> AsyncIterator[bytes]:
     """Send pre-built SSE events, applying the delay and cut options.
 
@@ -143,16 +150,24 @@ async def stream_events(
     of one per event, which keeps long streams cheap. With a delay, each
     event is its own write, as a slow model's would be.
 
+    Args:
+        events: The SSE events, each already serialized.
+        options: The request's settings (`chunk_delay`, `cut_after_events`).
+        closing: Tells whether the server is stopping; a delayed stream then
+            aborts at once instead of holding up shutdown.
+
     Raises:
         StreamCutError: After `options.cut_after_events` events, when that is
-            fewer than all the events, to abort the connection.
+            fewer than all the events, or when the server is stopping, to
+            abort the connection.
     """
     cut = options.cut_after_events
     to_send = events if cut is None else events[:cut]
     if options.chunk_delay:
         for index, event in enumerate(to_send):
-            if index:
-                await asyncio.sleep(options.chunk_delay)
+            if index and not await _sleep(options.chunk_delay, closing):
+                msg = "stream aborted: the emulator is stopping"
+                raise StreamCutError(msg)
             yield event
     else:
         for batch in _batches(to_send, WRITE_BATCH_BYTES):
@@ -160,6 +175,17 @@ async def stream_events(
     if len(to_send) < len(events):
         msg = f"stream cut after {cut} events (cut_after_events)"
         raise StreamCutError(msg)
+
+
+async def _sleep(seconds: float, closing: Callable[[], bool]) -> bool:
+    """Sleep in short slices; return False as soon as the server is stopping."""
+    deadline = time.monotonic() + seconds
+    while not closing():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return True
+        await asyncio.sleep(min(remaining, _CLOSING_POLL_SECONDS))
+    return False
 
 
 def _batches(events: list[bytes], limit: int) -> Iterator[bytes]:
@@ -209,7 +235,7 @@ async def _chat_completions(request: Request) -> Response:
         audio_id=f"audio_{uuid.uuid4().hex}",
     )
     return StreamingResponse(
-        stream_events(encode_events(chunks), options),
+        stream_events(encode_events(chunks), options, lambda: bool(state.closing)),
         media_type="text/event-stream",
         headers={"cache-control": "no-cache"},
     )
@@ -231,6 +257,8 @@ def create_app(
             (`app.state.options`); defaults to a fresh `EmulatorOptions`.
         request_log: Where requests are recorded (`app.state.request_log`);
             defaults to a fresh `RequestLog`.
+
+    `app.state.closing` starts False; a server sets it while stopping.
     """
     _install_log_filter()
     routes = [Route(path, _chat_completions, methods=["POST"]) for path in CHAT_PATHS]
@@ -238,4 +266,5 @@ def create_app(
     app = Starlette(routes=routes)
     app.state.options = options if options is not None else EmulatorOptions()
     app.state.request_log = request_log if request_log is not None else RequestLog()
+    app.state.closing = False
     return app

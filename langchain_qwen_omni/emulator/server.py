@@ -58,6 +58,19 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, telling the app first when it starts shutting down."""
+
+    def __init__(self, config: uvicorn.Config, app: Starlette) -> None:
+        super().__init__(config)
+        self._app = app
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Flag the app as closing (also on Ctrl+C), then shut down as usual."""
+        self._app.state.closing = True
+        await super().shutdown(sockets)
+
+
 def _uvicorn_server(app: Starlette, log_level: str) -> uvicorn.Server:
     config = uvicorn.Config(
         app,
@@ -67,7 +80,7 @@ def _uvicorn_server(app: Starlette, log_level: str) -> uvicorn.Server:
         ws="none",
         timeout_graceful_shutdown=_SHUTDOWN_GRACE_SECONDS,
     )
-    return uvicorn.Server(config)
+    return _Server(config, app)
 
 
 class OmniEmulator:
@@ -181,6 +194,7 @@ class OmniEmulator:
             raise RuntimeError(msg)
         self._socket = _bind(self.host, self._port or self._requested_port)
         self._port = int(self._socket.getsockname()[1])
+        self.app.state.closing = False
         server = _uvicorn_server(self.app, "warning")
         self._server = server
         self._thread = threading.Thread(
@@ -202,6 +216,7 @@ class OmniEmulator:
     def stop(self, timeout: float = 10.0) -> None:
         """Stop serving and join the server thread; safe to call twice."""
         server, thread = self._server, self._thread
+        self.app.state.closing = True  # delayed streams abort instead of lingering
         if server is not None:
             server.should_exit = True
         if thread is not None:

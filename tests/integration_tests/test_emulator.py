@@ -371,6 +371,19 @@ def test_chunk_delay_paces_events(emu: OmniEmulator) -> None:
     assert elapsed >= 6 * 0.03
 
 
+def test_stop_aborts_slow_streams_promptly() -> None:
+    emu = OmniEmulator(chunk_delay=5.0).start()
+    url = f"{emu.base_url}/chat/completions"
+    with httpx.stream("POST", url, json=_body()) as resp:
+        lines = resp.iter_lines()
+        assert next(lines).startswith("data: ")
+        start = time.perf_counter()
+        emu.stop()
+        assert time.perf_counter() - start < 1.5
+        with pytest.raises(httpx.RemoteProtocolError):
+            list(lines)
+
+
 # --- load and entry point ------------------------------------------------------
 
 

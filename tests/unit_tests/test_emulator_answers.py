@@ -407,3 +407,12 @@ def test_base64_of_joined_pieces_is_not_the_join_of_base64() -> None:
     joined_b64 = "".join(base64.b64encode(p).decode() for p in pieces)
     with pytest.raises(binascii.Error):
         base64.b64decode(joined_b64, validate=True)
+
+
+async def test_stream_events_abort_when_the_server_is_closing() -> None:
+    events = [b"a", b"b", b"c"]
+    options = EmulatorOptions(chunk_delay=10.0)
+    stream = stream_events(events, options, closing=lambda: True)
+    assert await anext(stream) == b"a"
+    with pytest.raises(StreamCutError, match="stopping"):
+        await anext(stream)
