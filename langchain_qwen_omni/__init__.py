@@ -1,13 +1,35 @@
-"""LangChain integration for Alibaba's Qwen-Omni models."""
+"""LangChain integration for Alibaba's Qwen-Omni models.
 
-from langchain_qwen_omni.audio import OmniAudio, aiter_pcm, iter_pcm
-from langchain_qwen_omni.chat_models import ChatQwenOmni
-from langchain_qwen_omni.errors import (
-    OmniConversationError,
-    OmniInputError,
-    OmniStreamError,
-    QwenOmniError,
-)
+Names are re-exported lazily (PEP 562): `import langchain_qwen_omni` stays
+light for the command line and the emulator, and each name loads its module
+on first access.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from langchain_qwen_omni.audio import OmniAudio, aiter_pcm, iter_pcm
+    from langchain_qwen_omni.chat_models import ChatQwenOmni
+    from langchain_qwen_omni.errors import (
+        OmniConversationError,
+        OmniInputError,
+        OmniStreamError,
+        QwenOmniError,
+    )
+
+_EXPORTS: dict[str, str] = {
+    "ChatQwenOmni": "langchain_qwen_omni.chat_models",
+    "OmniAudio": "langchain_qwen_omni.audio",
+    "OmniConversationError": "langchain_qwen_omni.errors",
+    "OmniInputError": "langchain_qwen_omni.errors",
+    "OmniStreamError": "langchain_qwen_omni.errors",
+    "QwenOmniError": "langchain_qwen_omni.errors",
+    "aiter_pcm": "langchain_qwen_omni.audio",
+    "iter_pcm": "langchain_qwen_omni.audio",
+}
 
 __all__ = [
     "ChatQwenOmni",
@@ -19,3 +41,18 @@ __all__ = [
     "aiter_pcm",
     "iter_pcm",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module that defines `name` on first access."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

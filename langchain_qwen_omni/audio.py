@@ -18,13 +18,12 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from langchain_qwen_omni.errors import OmniInputError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 
+    import numpy as np
     import numpy.typing as npt
     from langchain_core.messages import BaseMessage
 
@@ -204,6 +203,8 @@ class OmniAudio:
 
         A view on `pcm`, not a copy: it is read-only.
         """
+        import numpy as np  # noqa: PLC0415  # imported lazily: not needed to stream
+
         usable = len(self.pcm) - len(self.pcm) % (_SAMPLE_BYTES * self.channels)
         samples = np.frombuffer(self.pcm, dtype="<i2", count=usable // _SAMPLE_BYTES)
         return samples if self.channels == 1 else samples.reshape(-1, self.channels)

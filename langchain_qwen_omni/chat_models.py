@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import os
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
-import openai
 from langchain_core.language_models import BaseChatModel, LangSmithParams
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables.config import run_in_executor
@@ -22,6 +22,7 @@ from langchain_qwen_omni.profiles import OmniModelProfile, get_profile
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
 
+    import openai
     from langchain_core.callbacks import (
         AsyncCallbackManagerForLLMRun,
         CallbackManagerForLLMRun,
@@ -48,9 +49,23 @@ Modality = Literal["text", "audio"]
 def _text_only() -> list[Modality]:
     return ["text"]
 
-# Errors that end a stream after it began. Anything raised before the first
-# event (HTTP status errors, refused connections) keeps the SDK's own type.
-_STREAM_BREAKS = (openai.APIError, ValueError)
+
+def _openai() -> Any:
+    """The openai SDK, imported on first use.
+
+    Importing it takes longer than the rest of this package together, and
+    code that only builds chains, binds tools or reads profiles never needs it.
+    """
+    return importlib.import_module("openai")
+
+
+def _stream_breaks() -> tuple[type[Exception], ...]:
+    """Errors that end a stream after it began.
+
+    Anything raised before the first event (HTTP status errors, refused
+    connections) keeps the SDK's own type and is not caught.
+    """
+    return (_openai().APIError, ValueError)
 
 
 class ChatQwenOmni(BaseChatModel):
@@ -205,8 +220,9 @@ class ChatQwenOmni(BaseChatModel):
     strict: bool = False
     """False repairs Omni's conversation rules where meaning is kept; True raises."""
 
-    _sync_client: openai.OpenAI | None = PrivateAttr(default=None)
-    _async_client_: openai.AsyncOpenAI | None = PrivateAttr(default=None)
+    # Typed Any: the SDK is imported lazily, so its classes are unknown here.
+    _sync_client: Any = PrivateAttr(default=None)
+    _async_client_: Any = PrivateAttr(default=None)
 
     # ----------------------------------------------------------- identity
     @property
@@ -301,15 +317,15 @@ class ChatQwenOmni(BaseChatModel):
         milliseconds), which models made only to be bound or copied never need.
         """
         if self._sync_client is None:
-            self._sync_client = openai.OpenAI(**self._client_params())
-        return self._sync_client
+            self._sync_client = _openai().OpenAI(**self._client_params())
+        return cast("openai.OpenAI", self._sync_client)
 
     @property
     def _async_client(self) -> openai.AsyncOpenAI:
         """The async SDK client, built on first use and then reused."""
         if self._async_client_ is None:
-            self._async_client_ = openai.AsyncOpenAI(**self._client_params())
-        return self._async_client_
+            self._async_client_ = _openai().AsyncOpenAI(**self._client_params())
+        return cast("openai.AsyncOpenAI", self._async_client_)
 
     # --------------------------------------------------- request building
     def _wants_speech(self, kwargs: dict[str, Any]) -> bool:
@@ -436,7 +452,7 @@ class ChatQwenOmni(BaseChatModel):
             body=payload,
             cast_to=object,
             stream=True,
-            stream_cls=openai.Stream[Any],
+            stream_cls=_openai().Stream[Any],
         )
         with events:
             try:
@@ -445,7 +461,7 @@ class ChatQwenOmni(BaseChatModel):
                         if run_manager:
                             run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                         yield chunk
-            except _STREAM_BREAKS as exc:
+            except _stream_breaks() as exc:
                 raise _broken(exc, assembler) from exc
         last = assembler.finish()
         if run_manager:
@@ -464,7 +480,7 @@ class ChatQwenOmni(BaseChatModel):
             body=payload,
             cast_to=object,
             stream=True,
-            stream_cls=openai.AsyncStream[Any],
+            stream_cls=_openai().AsyncStream[Any],
         )
         async with events:
             try:
@@ -473,7 +489,7 @@ class ChatQwenOmni(BaseChatModel):
                         if run_manager:
                             await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                         yield chunk
-            except _STREAM_BREAKS as exc:
+            except _stream_breaks() as exc:
                 raise _broken(exc, assembler) from exc
         last = assembler.finish()
         if run_manager:
