@@ -1,25 +1,452 @@
-"""The `qwen-omni` command line."""
+"""The `qwen-omni` command line: chat, describe videos, run the emulator, demo.
+
+Typer and Rich come with the `cli` extra. Everything heavier is imported
+inside the command that needs it, so `qwen-omni --help` stays quick.
+
+Exit codes follow Click: 0 on success, 2 for usage errors (a bad option or
+value), and 1 for API and input errors, which print as one readable line on
+stderr (`--debug` shows the traceback instead).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import os
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
+from typer.core import TyperGroup
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    from langchain_core.messages import BaseMessage
+    from rich.console import Console
+
+    from langchain_qwen_omni.chat_models import ChatQwenOmni
+    from langchain_qwen_omni.emulator import OmniEmulator
+
+__all__ = ["app", "describe_error", "lift_global_options", "main"]
+
+_GLOBAL_FLAGS = frozenset({"--emulator", "--debug"})
+_GLOBAL_VALUED = ("--base-url", "--region")
+
+
+def lift_global_options(args: list[str]) -> list[str]:
+    """Move the global options to the front, wherever they were typed.
+
+    Click reads a group's options only before the command name, yet
+    `qwen-omni chat "Hi" --emulator` is the natural way to type it. Arguments
+    after `--` are left alone, so a prompt can still be `--emulator`.
+
+    Args:
+        args: The command-line arguments after the program name.
+
+    Returns:
+        The same arguments, global options (with their values) first.
+    """
+    lifted: list[str] = []
+    rest: list[str] = []
+    position = 0
+    while position < len(args):
+        arg = args[position]
+        if arg == "--":
+            rest.extend(args[position:])
+            break
+        if arg in _GLOBAL_FLAGS or arg.startswith(
+            tuple(f"{name}=" for name in _GLOBAL_VALUED)
+        ):
+            lifted.append(arg)
+        elif arg in _GLOBAL_VALUED and position + 1 < len(args):
+            lifted.extend(args[position : position + 2])
+            position += 1
+        else:
+            rest.append(arg)
+        position += 1
+    return lifted + rest
+
+
+class _GlobalOptionsGroup(TyperGroup):
+    """The root group, accepting global options after the command name too."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """Lift the global options, then parse as usual.
+
+        `ctx` is typed loosely because Typer's base class takes the Context of
+        the Click it vendors, whose module is private.
+        """
+        return super().parse_args(ctx, lift_global_options(args))
+
 
 app = typer.Typer(
     name="qwen-omni",
-    help="Qwen-Omni from the terminal: chat, speech, and an offline emulator.",
+    cls=_GlobalOptionsGroup,
+    help="Qwen-Omni from the terminal: chat with media, spoken answers, video "
+    "descriptions, and an offline emulator.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
 )
 
+Region = Literal["intl", "cn", "us", "hk"]
 
+MISSING_KEY = (
+    "No DashScope API key: set one with `export DASHSCOPE_API_KEY=sk-...` "
+    "(keys are per region, see --region), or try --emulator to run offline."
+)
+_URL_PREFIXES = ("http://", "https://", "data:")
+_SPEECH_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".pcm")
+
+_BAD_REQUEST = 400
+_SERVER_ERROR = 500
+# What each HTTP status from the API means and what to do; the README's
+# troubleshooting table says the same at more length.
+_STATUS_HINTS: dict[int, str] = {
+    400: "the request was refused as invalid; fix the input or option it names",
+    401: "the key is invalid or belongs to another region; check "
+    "DASHSCOPE_API_KEY and --region/--base-url",
+    403: "the key may not use this model, or its free quota is used up with "
+    '"free tier only" on; check the model and the key\'s quota in Model Studio',
+    404: "no such model or endpoint; check --model and --base-url",
+    429: "rate limit or quota reached; wait a little and retry",
+    500: "the service failed; retry in a moment",
+}
+
+
+# --------------------------------------------------------------- settings
+@dataclasses.dataclass
+class _Target:
+    """Where commands send requests: the API, or an emulator started on demand."""
+
+    use_emulator: bool = False
+    base_url: str | None = None
+    region: Region | None = None
+    model: str | None = None
+    debug: bool = False
+    _emulator: OmniEmulator | None = None
+
+    def chat_model(self, ctx: typer.Context, **fields: Any) -> ChatQwenOmni:
+        """Build the chat model for a command, checking the key first.
+
+        Raises:
+            _CommandError: When no key is set and `--emulator` was not given.
+        """
+        from langchain_qwen_omni.chat_models import ChatQwenOmni  # noqa: PLC0415
+
+        if self.model and "model" not in fields:
+            fields["model"] = self.model
+        if self.use_emulator:
+            emulator = self._start_emulator(ctx)
+            return ChatQwenOmni(
+                base_url=emulator.base_url, api_key="emulator", **fields
+            )
+        if not os.environ.get("DASHSCOPE_API_KEY"):
+            raise _CommandError(MISSING_KEY)
+        return ChatQwenOmni(base_url=self.base_url, region=self.region, **fields)
+
+    def _start_emulator(self, ctx: typer.Context) -> OmniEmulator:
+        """Start the in-process emulator once; it stops when the command ends."""
+        if self._emulator is None:
+            from langchain_qwen_omni.emulator import OmniEmulator  # noqa: PLC0415
+
+            self._emulator = OmniEmulator().start()
+            ctx.call_on_close(self._emulator.stop)
+        return self._emulator
+
+
+class _CommandError(Exception):
+    """An expected failure whose message is already written for the user."""
+
+
+def _target(ctx: typer.Context) -> _Target:
+    target = ctx.find_object(_Target)
+    return target if target is not None else _Target()
+
+
+def _stderr() -> Console:
+    from rich.console import Console  # noqa: PLC0415  # keep --help quick
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+# ----------------------------------------------------------------- errors
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    """Errors that mean bad input, bad configuration or an API refusal."""
+    import openai  # noqa: PLC0415
+
+    from langchain_qwen_omni.errors import QwenOmniError  # noqa: PLC0415
+
+    return (
+        _CommandError,
+        QwenOmniError,
+        openai.APIError,
+        OSError,
+        ValueError,
+        ImportError,
+    )
+
+
+def describe_error(exc: BaseException) -> str:
+    """Say in one line what went wrong and, where known, what to do about it.
+
+    Args:
+        exc: An error raised while running a command.
+
+    Returns:
+        A single line, without a traceback, for the terminal.
+    """
+    import openai  # noqa: PLC0415
+    import pydantic  # noqa: PLC0415
+
+    text: str
+    if isinstance(exc, openai.APIStatusError):
+        body = exc.body if isinstance(exc.body, dict) else {}
+        message = body.get("message") or exc.message
+        code = f" {exc.code}" if exc.code else ""
+        hint = _STATUS_HINTS.get(exc.status_code) or _STATUS_HINTS.get(
+            _SERVER_ERROR if exc.status_code >= _SERVER_ERROR else _BAD_REQUEST, ""
+        )
+        text = f"The API answered HTTP {exc.status_code}{code}: {message} ({hint})."
+    elif isinstance(exc, openai.APIConnectionError):
+        where = exc.request.url.copy_with(path="/", query=None)
+        text = (
+            f"Cannot reach the API at {where} ({exc.message}); check the network, "
+            "--region and --base-url, or try --emulator."
+        )
+    elif isinstance(exc, pydantic.ValidationError):
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "value"
+        text = f"Invalid {field}: {first['msg']}."
+    elif isinstance(exc, FileNotFoundError):
+        text = f"No such file: {exc.filename}."
+    elif isinstance(exc, ImportError) and exc.name:
+        text = f"{exc}. Install the extras: pip install 'langchain-qwen-omni[all]'."
+    else:
+        text = str(exc) or type(exc).__name__
+    return " ".join(text.split())
+
+
+@contextlib.contextmanager
+def _reported(ctx: typer.Context) -> Iterator[None]:
+    """Turn expected errors into one line on stderr and exit code 1."""
+    try:
+        yield
+    except _expected_errors() as exc:
+        if _target(ctx).debug:
+            raise
+        _stderr().print(f"[bold red]Error:[/] {_escape(describe_error(exc))}")
+        raise typer.Exit(1) from None
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape  # noqa: PLC0415
+
+    return escape(text)
+
+
+# ------------------------------------------------------------------- root
 @app.callback()
-def _root() -> None:
-    """Qwen-Omni from the terminal."""
+def _root(  # noqa: PLR0913  # one parameter per documented option
+    ctx: typer.Context,
+    *,
+    emulator: Annotated[
+        bool,
+        typer.Option(
+            "--emulator",
+            help="Run against an in-process emulator of the API (offline, no key; "
+            "its answers describe the request, they are not a model's).",
+        ),
+    ] = False,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="API endpoint, e.g. a workspace URL (default: DASHSCOPE_BASE_URL "
+            "or DASHSCOPE_API_BASE from the environment, else Singapore).",
+            show_default=False,
+        ),
+    ] = None,
+    region: Annotated[
+        Region | None,
+        typer.Option(
+            "--region",
+            help="Documented endpoint of a region; the key must be from it.",
+            show_default=False,
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="Model name (default: qwen3-omni-flash).",
+            show_default=False,
+        ),
+    ] = None,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of errors.")
+    ] = False,
+) -> None:
+    """Qwen-Omni from the terminal.
+
+    The key comes from DASHSCOPE_API_KEY; --emulator needs none. The options
+    above may also follow the command: `qwen-omni chat "Hi" --emulator`.
+    """
+    ctx.obj = _Target(
+        use_emulator=emulator,
+        base_url=base_url,
+        region=region,
+        model=model,
+        debug=debug,
+    )
 
 
+# ------------------------------------------------------------------- chat
+def _media_source(option: str, value: str) -> str:
+    """Check a local media path early, naming the option; URLs pass as given.
+
+    Raises:
+        _CommandError: When the path is not a readable file.
+    """
+    if value.startswith(_URL_PREFIXES):
+        return value
+    path = Path(value).expanduser()
+    if not path.is_file():
+        reason = "is a directory" if path.is_dir() else "no such file"
+        msg = f"Cannot read {option} {value}: {reason}."
+        raise _CommandError(msg)
+    if not os.access(path, os.R_OK):
+        msg = f"Cannot read {option} {value}: permission denied."
+        raise _CommandError(msg)
+    return str(path)
+
+
+def _check_speech_target(audio: Path | None, voice: str | None) -> None:
+    """Refuse speech options that cannot work before spending a request.
+
+    Raises:
+        typer.BadParameter: For a suffix no writer supports, or a voice
+            without `--audio`.
+    """
+    if voice is not None and audio is None:
+        msg = "a voice needs speech: add --audio OUT.wav"
+        raise typer.BadParameter(msg, param_hint="--voice")
+    if audio is not None and audio.suffix.lower() not in _SPEECH_SUFFIXES:
+        msg = f"{audio.name!r}: use one of {', '.join(_SPEECH_SUFFIXES)}"
+        raise typer.BadParameter(msg, param_hint="--audio")
+
+
+def _show_answer(chunks: Iterable[BaseMessage], console: Console) -> list[BaseMessage]:
+    """Print reasoning (stderr, dimmed) and answer text (stdout) as they come."""
+    received: list[BaseMessage] = []
+    thinking = False
+    for chunk in chunks:
+        received.append(chunk)
+        reasoning = chunk.additional_kwargs.get("reasoning_content")
+        if isinstance(reasoning, str) and reasoning:
+            if not thinking:
+                console.print("Thinking: ", style="dim", end="")
+                thinking = True
+            console.print(reasoning, style="dim italic", end="", markup=False)
+        if text := chunk.text:
+            if thinking:
+                console.print()
+                thinking = False
+            sys.stdout.write(text)
+            sys.stdout.flush()
+    sys.stdout.write("\n")
+    return received
+
+
+@app.command()
+def chat(  # noqa: PLR0913  # one parameter per documented option
+    ctx: typer.Context,
+    *,
+    prompt: Annotated[str, typer.Argument(help="What to ask.")],
+    model: Annotated[
+        str | None,
+        typer.Option("--model", "-m", help="Model name.", show_default=False),
+    ] = None,
+    voice: Annotated[
+        str | None,
+        typer.Option(help="Voice of the spoken answer.", show_default=False),
+    ] = None,
+    audio: Annotated[
+        Path | None,
+        typer.Option(
+            "--audio",
+            help="Request speech and save it here (.wav, .flac, .ogg, .mp3, .pcm).",
+            show_default=False,
+        ),
+    ] = None,
+    stream: Annotated[
+        bool, typer.Option(help="Print the answer as it arrives.")
+    ] = True,
+    thinking: Annotated[
+        bool, typer.Option(help="Thinking mode (flash models; text answers only).")
+    ] = False,
+) -> None:
+    """Ask a question, optionally about an image, audio or video, and print the answer.
+
+    With --audio OUT.wav the answer is spoken too: the speech is saved and its
+    duration printed.
+    """
+    from langchain_core.messages import HumanMessage  # noqa: PLC0415
+
+    from langchain_qwen_omni.audio import OmniAudio  # noqa: PLC0415
+
+    _check_speech_target(audio, voice)
+    fields: dict[str, Any] = {}
+    if model:
+        fields["model"] = model
+    if audio is not None:
+        fields["modalities"] = ["text", "audio"]
+    if voice:
+        fields["voice"] = voice
+    if thinking:
+        fields["enable_thinking"] = True
+    console = _stderr()
+    with _reported(ctx):
+        llm = _target(ctx).chat_model(ctx, **fields)
+        messages = [HumanMessage(content=prompt)]
+        if stream:
+            chunks = _show_answer(llm.stream(messages), console)
+            speech = OmniAudio.from_chunks(chunks) if audio else None
+        else:
+            answer = llm.invoke(messages)
+            _show_answer([answer], console)
+            speech = OmniAudio.from_message(answer) if audio else None
+        if speech is not None and audio is not None:
+            audio.parent.mkdir(parents=True, exist_ok=True)
+            speech.save(audio)
+            console.print(
+                f"Saved {speech.duration:.2f} s of speech "
+                f"({speech.sample_rate} Hz, mono) to {_escape(str(audio))}"
+            )
+
+
+# --------------------------------------------------------------- emulator
+@app.command()
+def emulator(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="TCP port; 0 picks a free one.")
+    ] = 8000,
+) -> None:
+    """Run the Omni API emulator in the foreground until Ctrl+C.
+
+    A test double, not a model: it enforces the API's rules and streams
+    answers that describe what it received, with synthetic speech.
+    """
+    from langchain_qwen_omni.emulator.server import serve  # noqa: PLC0415
+
+    serve(host, port)
+
+
+# ------------------------------------------------------------------- demo
 @app.command()
 def demo(
     output: Annotated[

@@ -1,0 +1,273 @@
+"""The `qwen-omni` command line, run in-process with Typer's test runner.
+
+Most tests point the CLI at the shared session emulator through `--base-url`
+so they can assert on the request that reached it; the `--emulator` tests
+prove the in-process emulator the flag starts.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import soundfile as sf
+from typer.testing import CliRunner
+
+from langchain_qwen_omni import ChatQwenOmni
+from langchain_qwen_omni.cli import app, lift_global_options
+
+KEY_ENV = {"DASHSCOPE_API_KEY": "sk-emulator"}
+NO_KEY_ENV = {"DASHSCOPE_API_KEY": None}
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def run(runner: CliRunner, *args: str, env=None):
+    return runner.invoke(app, list(args), env=env or NO_KEY_ENV)
+
+
+# --- chat ------------------------------------------------------------------
+
+
+def test_chat_with_emulator_prints_answer_and_writes_24khz_wav(runner, tmp_path):
+    target = tmp_path / "a.wav"
+
+    result = run(runner, "chat", "Who are you?", "--emulator", "--audio", str(target))
+
+    assert result.exit_code == 0, result.output
+    assert "'Who are you?'" in result.stdout
+    info = sf.info(target)
+    assert (info.samplerate, info.channels, info.subtype) == (24_000, 1, "PCM_16")
+    samples, _ = sf.read(target, dtype="int16")
+    assert len(samples) > 24_000 // 2
+    assert abs(samples).max() > 1000  # speech, not silence
+    assert f"Saved {info.duration:.2f} s of speech" in result.stderr
+
+
+def test_chat_sends_speech_request_with_voice(runner, emu, tmp_path):
+    target = tmp_path / "reply.flac"
+
+    result = run(
+        runner,
+        "--base-url",
+        emu.base_url,
+        "chat",
+        "Hello",
+        "--voice",
+        "Ethan",
+        "--audio",
+        str(target),
+        env=KEY_ENV,
+    )
+
+    assert result.exit_code == 0, result.output
+    body = emu.requests[-1].body
+    assert body["modalities"] == ["text", "audio"]
+    assert body["audio"] == {"voice": "Ethan", "format": "wav"}
+    assert body["messages"] == [{"role": "user", "content": "Hello"}]
+    assert sf.info(target).format == "FLAC"
+
+
+def test_chat_streams_text_pieces_in_order(runner, emu):
+    emu.configure(answer="one two three four")
+
+    result = run(runner, "chat", "count", "--base-url", emu.base_url, env=KEY_ENV)
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "one two three four\n"
+    assert "modalities" not in emu.requests[-1].body
+
+
+def test_chat_no_stream_prints_the_same_answer(runner, emu, tmp_path):
+    target = tmp_path / "a.wav"
+    args = ["--base-url", emu.base_url, "chat", "Same?", "--audio", str(target)]
+
+    streamed = run(runner, *args, env=KEY_ENV)
+    invoked = run(runner, *args, "--no-stream", env=KEY_ENV)
+
+    assert streamed.exit_code == invoked.exit_code == 0, invoked.output
+    assert streamed.stdout == invoked.stdout
+    assert "Saved" in invoked.stderr
+
+
+def test_model_option_reaches_the_request(runner, emu):
+    result = run(
+        runner, "chat", "hi", "-m", "qwen-omni-turbo", "--base-url", emu.base_url,
+        env=KEY_ENV,
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert emu.requests[-1].body["model"] == "qwen-omni-turbo"
+    assert "[qwen-omni-turbo emulator]" in result.stdout
+
+
+def test_thinking_flag_sends_enable_thinking(runner, emu):
+    result = run(
+        runner, "chat", "think", "--thinking", "--base-url", emu.base_url, env=KEY_ENV
+    )
+
+    assert result.exit_code == 0, result.output
+    assert emu.requests[-1].body["enable_thinking"] is True
+
+
+# --- errors ----------------------------------------------------------------
+
+
+def test_missing_key_is_one_line_with_hint(runner, emu):
+    result = run(runner, "chat", "hi", "--base-url", emu.base_url)
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "DASHSCOPE_API_KEY" in lines[0]
+    assert "--emulator" in lines[0]
+    assert emu.requests == []
+
+
+def test_unknown_option_is_a_usage_error(runner):
+    result = run(runner, "chat", "hi", "--emulator", "--bogus")
+
+    assert result.exit_code == 2
+    assert "No such option" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["--audio", "reply.xyz"], "--audio"),
+        (["--voice", "Cherry"], "--voice"),
+        (["--region", "mars"], "--region"),
+    ],
+)
+def test_bad_option_values_are_usage_errors(runner, emu, args, complaint):
+    result = run(runner, "chat", "hi", "--emulator", *args)
+
+    assert result.exit_code == 2
+    assert complaint in result.stderr
+
+
+def test_api_refusal_is_one_readable_line(runner, emu, tmp_path):
+    result = run(
+        runner,
+        "--base-url",
+        emu.base_url,
+        "chat",
+        "hi",
+        "--model",
+        "qwen-omni-turbo",
+        "--voice",
+        "Nobody",
+        "--audio",
+        str(tmp_path / "a.wav"),
+        env=KEY_ENV,
+    )
+
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("Error:")
+    assert "'Cherry', 'Serena', 'Ethan' or 'Chelsie'" in lines[0]
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "a.wav").exists()
+
+
+def test_input_error_before_the_network(runner, emu, tmp_path):
+    result = run(
+        runner,
+        "--base-url",
+        emu.base_url,
+        "chat",
+        "hi",
+        "--thinking",
+        "--audio",
+        str(tmp_path / "a.wav"),
+        env=KEY_ENV,
+    )
+
+    assert result.exit_code == 1
+    assert "thinking" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert emu.requests == []
+
+
+def test_debug_lets_the_exception_through(runner):
+    result = run(runner, "--debug", "chat", "hi")
+
+    assert result.exit_code == 1
+    assert "DASHSCOPE_API_KEY" in str(result.exception)
+
+
+def test_unreachable_endpoint_names_the_host(runner, unused_tcp_port):
+    url = f"http://127.0.0.1:{unused_tcp_port}/compatible-mode/v1"
+    result = run(runner, "--base-url", url, "chat", "hi", env=KEY_ENV)
+
+    assert result.exit_code == 1
+    assert f"Cannot reach the API at http://127.0.0.1:{unused_tcp_port}/" in (
+        result.stderr
+    )
+
+
+# --- global options ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["chat", "hi", "--emulator"], ["--emulator", "chat", "hi"]),
+        (
+            ["chat", "--region", "cn", "hi", "--debug"],
+            ["--region", "cn", "--debug", "chat", "hi"],
+        ),
+        (["chat", "--base-url=http://x", "hi"], ["--base-url=http://x", "chat", "hi"]),
+        (["chat", "--", "--emulator"], ["chat", "--", "--emulator"]),
+        (["chat", "hi", "--region"], ["chat", "hi", "--region"]),
+    ],
+)
+def test_global_options_may_follow_the_command(args, expected):
+    assert lift_global_options(args) == expected
+
+
+# --- emulator and demo -----------------------------------------------------
+
+
+def test_demo_writes_speech(runner, tmp_path):
+    target = tmp_path / "demo.wav"
+
+    result = run(runner, "demo", "--output", str(target))
+
+    assert result.exit_code == 0, result.output
+    assert sf.info(target).samplerate == 24_000
+    assert "Saved" in result.stdout
+
+
+def test_emulator_command_serves_in_the_foreground(unused_tcp_port):
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from langchain_qwen_omni.cli import main; main()",
+            "emulator",
+            "--port",
+            str(unused_tcp_port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        base_url = f"http://127.0.0.1:{unused_tcp_port}/compatible-mode/v1"
+        assert base_url in line
+        chat = ChatQwenOmni(base_url=base_url, api_key="sk-x", max_retries=0)
+        assert "'ping'" in chat.invoke("ping").text
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
