@@ -1,6 +1,7 @@
 """Standard (v1) content blocks of Omni answers.
 
-Registered with langchain-core under `model_provider="qwen_omni"`, so that
+Registered with langchain-core under `model_provider="qwen_omni"` when this
+module is imported (by the stream assembler that stamps that provider), so that
 `message.content_blocks` and `output_version="v1"` show reasoning, text,
 speech and tool calls as standard blocks.
 
@@ -18,14 +19,16 @@ from typing import TYPE_CHECKING, Any, cast
 
 from langchain_core.messages.block_translators import register_translator
 
-from langchain_qwen_omni._stream import MODEL_PROVIDER
 from langchain_qwen_omni.audio import PCM_MIME_TYPE
 
 if TYPE_CHECKING:
     from langchain_core.messages import AIMessage, AIMessageChunk
     from langchain_core.messages import content as types
 
-__all__ = ["register"]
+__all__ = ["MODEL_PROVIDER", "register"]
+
+MODEL_PROVIDER = "qwen_omni"
+"""`response_metadata["model_provider"]`; keys the v1 content-block translator."""
 
 _AUDIO_EXTRAS = ("format", "sample_rate", "channels", "expires_at", "transcript")
 
@@ -95,3 +98,6 @@ def translate_chunk(chunk: AIMessageChunk) -> list[types.ContentBlock]:
 def register() -> None:
     """Register the translators with langchain-core (idempotent)."""
     register_translator(MODEL_PROVIDER, translate_message, translate_chunk)
+
+
+register()

@@ -19,8 +19,9 @@ from langchain_core.messages.ai import (
     UsageMetadata,
 )
 from langchain_core.messages.tool import default_tool_parser, tool_call_chunk
-from langchain_core.outputs import ChatGenerationChunk
 
+from langchain_qwen_omni._blocks import MODEL_PROVIDER
+from langchain_qwen_omni._linear_merge import LinearMergeChunk
 from langchain_qwen_omni.audio import (
     OMNI_CHANNELS,
     OMNI_SAMPLE_RATE,
@@ -32,11 +33,10 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from langchain_core.messages.tool import ToolCallChunk
+    from langchain_core.outputs import ChatGenerationChunk
 
 __all__ = ["MODEL_PROVIDER", "StreamAssembler", "usage_from_wire"]
 
-MODEL_PROVIDER = "qwen_omni"
-"""`response_metadata["model_provider"]`; keys the v1 content-block translator."""
 
 _MALFORMED = (TypeError, AttributeError, KeyError, ValueError, binascii.Error)
 
@@ -262,7 +262,7 @@ class StreamAssembler:
         fields.setdefault("content", "")
         metadata = fields.setdefault("response_metadata", {})
         metadata["model_provider"] = MODEL_PROVIDER
-        return ChatGenerationChunk(message=AIMessageChunk(id=self._id, **fields))
+        return LinearMergeChunk(message=AIMessageChunk(id=self._id, **fields))
 
     # --------------------------------------------------------------- finish
     def finish(self) -> ChatGenerationChunk:

@@ -13,7 +13,6 @@ from langchain_core.utils import secret_from_env
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from typing_extensions import Self
 
-from langchain_qwen_omni import _blocks
 from langchain_qwen_omni._convert import convert_messages
 from langchain_qwen_omni._stream import StreamAssembler
 from langchain_qwen_omni.errors import OmniInputError, OmniStreamError
@@ -30,8 +29,6 @@ if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
 
 __all__ = ["REGION_BASE_URLS", "ChatQwenOmni"]
-
-_blocks.register()
 
 REGION_BASE_URLS: dict[str, str] = {
     "intl": "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",

@@ -1,0 +1,1 @@
+"""Benchmarks of langchain-qwen-omni, reported as ratios against the raw openai SDK."""
