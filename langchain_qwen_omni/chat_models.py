@@ -3,30 +3,45 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import os
+import re
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from langchain_core.language_models import BaseChatModel, LangSmithParams
+from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
+from langchain_core.output_parsers.openai_tools import (
+    JsonOutputKeyToolsParser,
+    PydanticToolsParser,
+)
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import RunnableMap, RunnablePassthrough
 from langchain_core.runnables.config import run_in_executor
 from langchain_core.utils import secret_from_env
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from typing_extensions import Self
 
 from langchain_qwen_omni._convert import convert_messages
 from langchain_qwen_omni._stream import StreamAssembler
 from langchain_qwen_omni.errors import OmniInputError, OmniStreamError
-from langchain_qwen_omni.profiles import OmniModelProfile, get_profile
+from langchain_qwen_omni.profiles import OmniModelProfile, get_profile, known_models
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 
     import openai
     from langchain_core.callbacks import (
         AsyncCallbackManagerForLLMRun,
         CallbackManagerForLLMRun,
     )
-    from langchain_core.messages import BaseMessage
+    from langchain_core.language_models import LanguageModelInput
+    from langchain_core.messages import AIMessage, BaseMessage
+    from langchain_core.runnables import Runnable
+    from langchain_core.tools import BaseTool
+    from pydantic import BaseModel
 
 __all__ = ["REGION_BASE_URLS", "ChatQwenOmni"]
 
@@ -41,6 +56,9 @@ REGION_BASE_URLS: dict[str, str] = {
 _CHAT_PATH = "/chat/completions"
 
 Modality = Literal["text", "audio"]
+StructuredOutputMethod = Literal["function_calling", "json_mode", "json_schema"]
+
+logger = logging.getLogger(__name__)
 
 
 def _text_only() -> list[Modality]:
@@ -365,6 +383,8 @@ class ChatQwenOmni(BaseChatModel):
                 'modalities=["text"] when enable_thinking=True. Drop one of them.'
             )
             raise OmniInputError(msg)
+        if payload.get("tools"):
+            self._check_tool_calling(str(payload["model"]), "tools in the request")
         return payload
 
     # ------------------------------------------------------------ streaming
@@ -493,6 +513,145 @@ class ChatQwenOmni(BaseChatModel):
             await run_manager.on_llm_new_token(last.text, chunk=last)
         yield last
 
+    # ---- tools and structured output
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: dict[str, Any] | str | bool | None = None,
+        parallel_tool_calls: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools to the model, in the OpenAI function-calling format.
+
+        Args:
+            tools: Python functions, `BaseTool`s, pydantic or TypedDict
+                classes, or OpenAI tool dicts (see `convert_to_openai_tool`).
+            tool_choice: `"auto"`, `"none"`, `"required"` (also `True` or
+                `"any"`), the name of a bound tool, or an OpenAI
+                `{"type": "function", "function": {"name": ...}}` dict.
+                `None` or `False` leaves the API's default (`"auto"`).
+            parallel_tool_calls: Let the model call several tools in one
+                answer; `None` leaves the API's default.
+            **kwargs: Other request-body parameters, as for `bind`.
+
+        Raises:
+            OmniInputError: If this model cannot call tools (its profile says
+                so), or `tool_choice` is not one of the forms above.
+        """
+        self._check_tool_calling(self.model, "bind_tools()")
+        formatted = [convert_to_openai_tool(tool) for tool in tools]
+        if parallel_tool_calls is not None:
+            kwargs["parallel_tool_calls"] = parallel_tool_calls
+        if tool_choice is not None and tool_choice is not False:
+            names = [t["function"]["name"] for t in formatted if "function" in t]
+            kwargs["tool_choice"] = _tool_choice_to_wire(tool_choice, names)
+        return super().bind(tools=formatted, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type | None = None,
+        *,
+        method: StructuredOutputMethod = "function_calling",
+        include_raw: bool = False,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | BaseModel]:
+        """Return a runnable whose output follows `schema`.
+
+        Args:
+            schema: A pydantic class (the output is an instance of it), a
+                TypedDict class or a JSON schema dict (the output is a dict).
+                May be `None` with `method="json_mode"` (any JSON object).
+            method: `"function_calling"` (default): the schema is bound as
+                the only tool and the model is made to call it; Model Studio
+                documents function calling for Qwen-Omni. `"json_mode"`:
+                `response_format={"type": "json_object"}`, DashScope's JSON
+                mode; the prompt must describe the keys (and mention JSON).
+                `"json_schema"`: not documented for Qwen-Omni, so it is sent
+                as `"function_calling"`, which carries the schema to the
+                model in a documented way, with a warning.
+            include_raw: Return `{"raw": AIMessage, "parsed": ...,
+                "parsing_error": ...}` instead of raising on parsing errors.
+            **kwargs: Other request-body parameters, as for `bind`.
+
+        Raises:
+            OmniInputError: If `method` needs tool calling and the model has
+                none (use `method="json_mode"` there).
+            ValueError: If `schema` is missing or `method` is unknown.
+        """
+        if method == "json_schema":
+            logger.warning(
+                "with_structured_output(method='json_schema'): Qwen-Omni documents "
+                "no json_schema response format, so the schema is sent as a tool "
+                "the model must call (method='function_calling')."
+            )
+            method = "function_calling"
+        trace = {"kwargs": {"method": method}, "schema": schema}
+        pydantic_schema = isinstance(schema, type) and is_basemodel_subclass(schema)
+        parser: Runnable[Any, Any]
+        if method == "function_calling":
+            if schema is None:
+                msg = (
+                    "with_structured_output(method='function_calling') needs a schema."
+                )
+                raise ValueError(msg)
+            tool_name = convert_to_openai_tool(schema)["function"]["name"]
+            llm = self.bind_tools(
+                [schema],
+                tool_choice=tool_name,
+                ls_structured_output_format=trace,
+                **kwargs,
+            )
+            parser = (
+                PydanticToolsParser(tools=[schema], first_tool_only=True)
+                if pydantic_schema
+                else JsonOutputKeyToolsParser(key_name=tool_name, first_tool_only=True)
+            )
+        elif method == "json_mode":
+            llm = self.bind(
+                response_format={"type": "json_object"},
+                ls_structured_output_format=trace,
+                **kwargs,
+            )
+            parser = (
+                PydanticOutputParser(pydantic_object=schema)
+                if pydantic_schema
+                else JsonOutputParser()
+            )
+        else:
+            msg = (
+                f"Unknown structured output method {method!r}: use "
+                "'function_calling' (default), 'json_mode' or 'json_schema'."
+            )
+            raise ValueError(msg)
+        if not include_raw:
+            return llm | parser
+        parse = RunnablePassthrough.assign(
+            parsed=itemgetter("raw") | parser, parsing_error=lambda _: None
+        )
+        no_parse = RunnablePassthrough.assign(parsed=lambda _: None)
+        return RunnableMap(raw=llm) | parse.with_fallbacks(
+            [no_parse], exception_key="parsing_error"
+        )
+
+    def _check_tool_calling(self, model: str, where: str) -> None:
+        """Refuse tools for a model whose profile rules tool calling out.
+
+        Raises:
+            OmniInputError: With the model, its profile and what to do.
+        """
+        profile = self.omni_profile if model == self.model else get_profile(model)
+        if not _refuses_tools(model, profile):
+            return
+        msg = (
+            f"{where}: {model!r} cannot call tools (its profile, "
+            f"{profile.family!r}, has tool_calling=False; the API answers "
+            "'The tool call is not supported.'). Use a qwen3-omni-flash model, "
+            "or with_structured_output(..., method='json_mode') for JSON answers. "
+            "If this model has gained tool calling, override its profile."
+        )
+        raise OmniInputError(msg)
+
 
 def _broken(exc: Exception, assembler: StreamAssembler) -> OmniStreamError:
     if isinstance(exc, OmniStreamError):
@@ -502,3 +661,60 @@ def _broken(exc: Exception, assembler: StreamAssembler) -> OmniStreamError:
         "Everything received so far is in this error's .partial."
     )
     return OmniStreamError(msg, partial=assembler.partial())
+
+
+# ---- tools and structured output: pure helpers
+
+_DATED_SUFFIX = re.compile(r"-\d{4}-\d{2}-\d{2}$")
+_TOOL_CHOICE_KEYWORDS = {
+    "auto": "auto",
+    "none": "none",
+    "required": "required",
+    "any": "required",  # the name other providers use for "call some tool"
+}
+
+
+def _refuses_tools(model: str, profile: OmniModelProfile) -> bool:
+    """Tell whether `profile` rules tool calling out for `model`.
+
+    A documented model (or dated snapshot of one) and an explicitly given
+    profile are trusted. A name the model table does not know gets the
+    benefit of the doubt, since new Omni models appear faster than the table
+    changes and the API says so itself if it refuses.
+    """
+    if profile.tool_calling:
+        return False
+    if profile is not get_profile(model):  # set explicitly for this model
+        return True
+    name = model.strip().lower()
+    known = known_models()
+    return name in known or _DATED_SUFFIX.sub("", name) in known
+
+
+def _tool_choice_to_wire(
+    tool_choice: dict[str, Any] | str | bool,  # noqa: FBT001 - True is a documented form
+    names: list[str],
+) -> dict[str, Any] | str:
+    """Map LangChain's `tool_choice` forms to the OpenAI-compatible wire form.
+
+    Raises:
+        OmniInputError: For a name that is no bound tool, or an unknown form.
+    """
+    if tool_choice is True:
+        return "required"
+    if isinstance(tool_choice, str):
+        if tool_choice in names:
+            return {"type": "function", "function": {"name": tool_choice}}
+        if tool_choice in _TOOL_CHOICE_KEYWORDS:
+            return _TOOL_CHOICE_KEYWORDS[tool_choice]
+    elif isinstance(tool_choice, dict):
+        function = tool_choice.get("function")
+        name = function.get("name") if isinstance(function, dict) else None
+        if name is None or name in names:
+            return tool_choice
+    msg = (
+        f"tool_choice={tool_choice!r} is neither 'auto', 'none', 'required' "
+        f"('any', True) nor one of the bound tools {names}; a dict must be "
+        '{"type": "function", "function": {"name": <a bound tool>}}.'
+    )
+    raise OmniInputError(msg)

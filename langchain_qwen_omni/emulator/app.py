@@ -1,7 +1,7 @@
 """The emulator's ASGI app: routing, recording, validation and streaming.
 
 The app is a thin shell over pure functions: `validate_request` decides
-whether to refuse, `build_chunks` decides what to answer, and
+whether to refuse, `build_answer` decides what to answer, and
 `stream_events` decides how the bytes go out (delays, cuts). Each of those
 can grow new behaviour without changes here.
 """
@@ -22,9 +22,10 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from langchain_qwen_omni.emulator.answers import build_chunks, encode_events
+from langchain_qwen_omni.emulator.answers import encode_events
 from langchain_qwen_omni.emulator.errors import EmulatorError, invalid_parameter
 from langchain_qwen_omni.emulator.options import EmulatorOptions
+from langchain_qwen_omni.emulator.tools import build_answer
 from langchain_qwen_omni.emulator.validation import validate_request
 
 if TYPE_CHECKING:
@@ -227,7 +228,7 @@ async def _chat_completions(request: Request) -> Response:
     error = error or validate_request(body, options)
     if error is not None:
         return error_response(error)
-    chunks = build_chunks(
+    chunks = build_answer(
         body,
         options,
         completion_id=f"chatcmpl-{uuid.uuid4().hex}",

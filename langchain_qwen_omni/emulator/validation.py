@@ -14,6 +14,7 @@ from typing import Any
 from langchain_qwen_omni.emulator.answers import model_of, resolve_voice, wants_audio
 from langchain_qwen_omni.emulator.errors import EmulatorError, invalid_parameter
 from langchain_qwen_omni.emulator.options import EmulatorOptions
+from langchain_qwen_omni.emulator.tools import check_tools
 from langchain_qwen_omni.profiles import get_profile
 
 __all__ = [
@@ -88,7 +89,12 @@ def check_audio_output(
     return None
 
 
-VALIDATORS: tuple[Validator, ...] = (check_shape, check_stream, check_audio_output)
+VALIDATORS: tuple[Validator, ...] = (
+    check_shape,
+    check_stream,
+    check_audio_output,
+    check_tools,
+)
 """The rules the app applies, in order; the first error wins."""
 
 
