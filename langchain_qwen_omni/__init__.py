@@ -19,6 +19,12 @@ if TYPE_CHECKING:
         OmniStreamError,
         QwenOmniError,
     )
+    from langchain_qwen_omni.media import (
+        audio_block,
+        image_block,
+        video_block,
+        video_frames_block,
+    )
 
 _EXPORTS: dict[str, str] = {
     "ChatQwenOmni": "langchain_qwen_omni.chat_models",
@@ -28,7 +34,11 @@ _EXPORTS: dict[str, str] = {
     "OmniStreamError": "langchain_qwen_omni.errors",
     "QwenOmniError": "langchain_qwen_omni.errors",
     "aiter_pcm": "langchain_qwen_omni.audio",
+    "audio_block": "langchain_qwen_omni.media",
+    "image_block": "langchain_qwen_omni.media",
     "iter_pcm": "langchain_qwen_omni.audio",
+    "video_block": "langchain_qwen_omni.media",
+    "video_frames_block": "langchain_qwen_omni.media",
 }
 
 __all__ = [
@@ -39,7 +49,11 @@ __all__ = [
     "OmniStreamError",
     "QwenOmniError",
     "aiter_pcm",
+    "audio_block",
+    "image_block",
     "iter_pcm",
+    "video_block",
+    "video_frames_block",
 ]
 
 

@@ -13,7 +13,11 @@ EXPECTED_ALL = {
     "OmniStreamError",
     "QwenOmniError",
     "aiter_pcm",
+    "audio_block",
+    "image_block",
     "iter_pcm",
+    "video_block",
+    "video_frames_block",
 }
 
 
