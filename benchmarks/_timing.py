@@ -57,10 +57,14 @@ def table(results: list[Result]) -> str:
         if result.stretch is not None:
             target += f" (stretch {result.stretch:.2f})"
         verdict = "ok" if result.ok else "MISSED"
-        rows.append((result.name, f"{result.ratio:.3f}", target, verdict, result.detail))
+        rows.append(
+            (result.name, f"{result.ratio:.3f}", target, verdict, result.detail)
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True))
+        "  ".join(
+            cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)
+        )
         + "  "
         + row[4]
         for row in rows

@@ -22,7 +22,7 @@ from langchain_qwen_omni.emulator import OmniEmulator
 PIECES = 200  # text pieces; as many PCM pieces, so 400 chunks
 PCM_PIECE = 4800
 PROMPT = "Tell me a story."
-SPEECH = {"voice": "Cherry", "format": "wav"}
+SPEECH: Any = {"voice": "Cherry", "format": "wav"}
 
 
 def emulator() -> OmniEmulator:
@@ -45,7 +45,7 @@ def raw_sdk_loop(client: openai.OpenAI) -> tuple[str, bytes]:
         model="qwen3-omni-flash",
         messages=[{"role": "user", "content": PROMPT}],
         modalities=["text", "audio"],
-        audio=SPEECH,  # type: ignore[arg-type]
+        audio=SPEECH,
         stream=True,
         stream_options={"include_usage": True},
     )
@@ -93,7 +93,7 @@ def run(rounds: int = 15) -> list[Result]:
         )
         chat_openai = ChatOpenAI(
             base_url=emu.base_url,
-            api_key="bench",  # type: ignore[arg-type]
+            api_key="bench",
             model="qwen3-omni-flash",
             model_kwargs={"modalities": ["text", "audio"], "audio": SPEECH},
             streaming=True,
