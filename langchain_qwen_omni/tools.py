@@ -1,0 +1,631 @@
+"""Describe videos of any length in chains and agents: a tool and a runnable.
+
+`DescribeVideoTool` (for agents) and `create_video_describer` (for LCEL
+chains) share one pipeline:
+
+1. resolve the input: an http(s) URL, or a file inside `allowed_dirs`;
+2. plan with `video.plan_video`: send the file whole if it fits the model,
+   else cut it into re-encoded segments or sample JPEG frame sequences;
+3. map: describe every part concurrently (at most `max_concurrency` at a
+   time), each prompt naming the time range it covers; a progress event
+   goes out through LangChain callbacks as each part finishes;
+4. reduce: one text call merges the parts into one answer with timestamps.
+
+The sync and async paths share every step but their I/O loop: preparing a
+video (decoding, encoding) runs in a worker thread on the async path, so
+the event loop never blocks on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import shutil
+import tempfile
+from collections.abc import Callable  # noqa: TC003  # a pydantic field type
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from langchain_core.callbacks.manager import (
+    adispatch_custom_event,
+    dispatch_custom_event,
+)
+from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages.ai import add_usage
+from langchain_core.runnables import RunnableLambda, ensure_config, patch_config
+from langchain_core.runnables.config import run_in_executor
+from langchain_core.tools import BaseTool, ToolException
+from langchain_core.tools.base import (
+    ToolExceptionHandlerOutput,  # noqa: TC002  # pydantic resolves field types at runtime
+)
+from pydantic import BaseModel, Field, ValidationError
+from pydantic.v1 import (
+    ValidationError as ValidationErrorV1,  # noqa: TC002  # a field type, as above
+)
+
+from langchain_qwen_omni._sandbox import LocalVideo, resolve_video_source
+from langchain_qwen_omni.audio import OmniAudio
+from langchain_qwen_omni.chat_models import ChatQwenOmni  # noqa: TC001  # a pydantic field type, needed at runtime
+from langchain_qwen_omni.errors import OmniInputError
+from langchain_qwen_omni.video import (
+    DATA_URL_PREFIX,
+    FRAMES_PER_SECOND,
+    PlanKind,
+    Strategy,
+    VideoPart,
+    VideoPlan,
+    cut_segments,
+    plan_video,
+    probe_video,
+    sample_frames,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    import openai
+    from langchain_core.messages import BaseMessage, UsageMetadata
+    from langchain_core.runnables import Runnable, RunnableConfig
+
+    from langchain_qwen_omni._sandbox import VideoSource
+
+__all__ = [
+    "PROGRESS_EVENT",
+    "DescribeVideoInput",
+    "DescribeVideoTool",
+    "VideoDescription",
+    "VideoSegment",
+    "create_video_describer",
+]
+
+PROGRESS_EVENT = "describe_video_progress"
+"""Name of the custom callback event sent as each part of a video is described.
+
+Its data is `{"done": k, "total": n, "index": i, "start": s, "end": e}`:
+`done` counts finished parts (1, 2, ... n, in that order), `index` is the
+part that just finished and `start`/`end` its seconds (`end` is `None` for
+a URL video sent whole). Receive it with a callback handler's
+`on_custom_event`, or as `on_custom_event` in `astream_events`.
+"""
+DEFAULT_QUESTION = "Describe what happens in this video: what is seen and heard."
+DEFAULT_MAX_CONCURRENCY = 4
+
+# Refusals the API gives for a video it cannot take as it is.
+_TOO_BIG_HINTS = ("too long", "too large", "file size", "exceeded limit", "duration")
+
+
+# --- what comes out -------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class VideoSegment:
+    """What the model said about one part of the video."""
+
+    start: float
+    """Seconds from the start of the video."""
+    end: float | None
+    """Seconds; `None` when unknown (a URL video sent whole)."""
+    text: str
+
+
+@dataclasses.dataclass(frozen=True)
+class VideoDescription:
+    """The structured result: the tool's artifact and the runnable's output."""
+
+    answer: str
+    """The merged answer, with timestamps when the video was cut."""
+    segments: tuple[VideoSegment, ...]
+    """Each part's own description, in time order (one part if sent whole)."""
+    strategy: PlanKind
+    """`"whole"`, `"segments"` or `"frames"`."""
+    reason: str
+    """Why that strategy: the measured values and the limits behind it."""
+    audio: OmniAudio | None
+    """The spoken answer when the model speaks (`modalities=["text", "audio"]`)."""
+    usage: UsageMetadata | None
+    """Token usage summed over every call (parts and merge)."""
+    video: str
+    """The video as given (path or URL)."""
+    question: str
+    duration: float | None
+    """The whole video's length in seconds; `None` for URL videos."""
+
+
+class DescribeVideoInput(BaseModel):
+    """Arguments of `describe_video`."""
+
+    video: str = Field(
+        description="Path of a local video file (inside the allowed folders) "
+        "or an http(s) URL of a video."
+    )
+    question: str | None = Field(
+        default=None,
+        description="What to find out about the video. Omit for a general "
+        "description of what is seen and heard, with timestamps.",
+    )
+    start: float | None = Field(
+        default=None, ge=0, description="Describe from this second on (local files)."
+    )
+    end: float | None = Field(
+        default=None, gt=0, description="Describe up to this second (local files)."
+    )
+
+
+# --- the pipeline -----------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _Options:
+    llm: ChatQwenOmni
+    allowed_dirs: tuple[Path, ...]
+    max_concurrency: int
+    strategy: Strategy
+
+
+class _Job:
+    """A video made ready to send: its parts, and the files holding them.
+
+    Owns the temporary folder of cut segments; `close()` removes it.
+    """
+
+    def __init__(
+        self,
+        request: DescribeVideoInput,
+        source: VideoSource,
+        plan: VideoPlan,
+        duration: float | None,
+    ) -> None:
+        self.request = request
+        self.source = source
+        self.plan = plan
+        self.duration = duration
+        self.question = request.question or DEFAULT_QUESTION
+        self.segment_files: list[Path] = []
+        self.frames: list[list[bytes]] = []
+        self._workdir: Path | None = None
+
+    def workdir(self) -> Path:
+        if self._workdir is None:
+            self._workdir = Path(tempfile.mkdtemp(prefix="qwen-omni-video-"))
+        return self._workdir
+
+    def close(self) -> None:
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+    @property
+    def parts(self) -> tuple[VideoPart, ...]:
+        return self.plan.parts
+
+    def media_block(self, index: int) -> dict[str, Any]:
+        """The wire block of one part; reads and encodes its file on demand."""
+        if self.plan.kind == "frames":
+            urls = [
+                _data_url("data:image/jpeg;base64,", jpeg)
+                for jpeg in self.frames[index]
+            ]
+            return {"type": "video", "video": urls}
+        if isinstance(self.source, LocalVideo):
+            path = self.segment_files[index] if self.segment_files else self.source.path
+            url = _data_url(DATA_URL_PREFIX, path.read_bytes())
+        else:
+            url = self.source.url
+        return {"type": "video_url", "video_url": {"url": url}}
+
+    def part_messages(self, index: int) -> list[BaseMessage]:
+        """The request for one part: its media and a prompt naming its range."""
+        content: list[str | dict[str, Any]] = [
+            self.media_block(index),
+            {"type": "text", "text": self.part_prompt(index)},
+        ]
+        return [HumanMessage(content=content)]
+
+    def part_prompt(self, index: int) -> str:
+        part, count = self.parts[index], len(self.parts)
+        frames = ""
+        if self.plan.kind == "frames":
+            frames = (
+                f" These are {len(part.frame_times)} frames sampled at about "
+                f"{FRAMES_PER_SECOND:g} per second (no sound)."
+            )
+        whole_range = part.start == 0 and part.end == (self.duration or part.end)
+        if count == 1 and whole_range:
+            return f"{self.question}{frames} Give times as mm:ss.".strip()
+        where = f"{_clock(part.start)}-{_clock(part.end)}"
+        of = f" of a {_clock(self.duration)} video" if self.duration else ""
+        if count == 1:
+            return (
+                f"This clip is {where}{of}.{frames} {self.question} Give times as "
+                f"mm:ss from the start of the whole video (the clip starts at "
+                f"{_clock(part.start)})."
+            )
+        return (
+            f"Part {index + 1} of {count}, {where}{of}.{frames} {self.question} "
+            f"Say what is seen and heard in this part, giving times as mm:ss from "
+            f"the start of the whole video (this part starts at {_clock(part.start)})."
+        )
+
+    def merge_messages(self, texts: Sequence[str]) -> list[BaseMessage]:
+        """The reduce request: every part's text under its time range, then the task."""
+        lines = [
+            f"[{_clock(part.start)}-{_clock(part.end)}] {' '.join(text.split())}"
+            for part, text in zip(self.parts, texts, strict=True)
+        ]
+        prompt = (
+            "Descriptions of consecutive parts of one video:\n"
+            + "\n".join(lines)
+            + f"\n\nQuestion: {self.question}\nAnswer it for the whole video in "
+            "one text, citing times as [mm:ss-mm:ss]. Do not mention the parts."
+        )
+        return [HumanMessage(content=prompt)]
+
+    def explain(self, exc: openai.BadRequestError) -> OmniInputError:
+        """Turn an API refusal into a message an agent can act on."""
+        text = str(exc)
+        if not isinstance(self.source, LocalVideo) and any(
+            hint in text.lower() for hint in _TOO_BIG_HINTS
+        ):
+            msg = (
+                f"The API refused the video at {self.source.url} ({text}). It is "
+                "probably longer or larger than the model takes; cutting it needs "
+                "a local file: save it inside the allowed folders and pass its path."
+            )
+            return OmniInputError(msg)
+        return OmniInputError(f"The API refused the request: {text}")
+
+
+def _data_url(prefix: str, data: bytes) -> str:
+    import base64  # noqa: PLC0415  # stdlib, but only needed here
+
+    return prefix + base64.b64encode(data).decode("ascii")
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "end"
+    whole = round(seconds)
+    return f"{whole // 60:02d}:{whole % 60:02d}"
+
+
+def _prepare(options: _Options, request: DescribeVideoInput) -> _Job:
+    """Resolve, probe, plan and cut or sample: all the blocking work, in one call."""
+    source = resolve_video_source(request.video, options.allowed_dirs)
+    if not isinstance(source, LocalVideo):
+        return _Job(request, source, _url_plan(request, options.strategy), None)
+    info = probe_video(source.path)
+    plan = plan_video(
+        info,
+        options.llm.omni_profile,
+        strategy=options.strategy,
+        start=request.start,
+        end=request.end,
+    )
+    job = _Job(request, source, plan, info.duration)
+    try:
+        if plan.kind == "segments":
+            job.segment_files = cut_segments(source.path, plan, job.workdir())
+        elif plan.kind == "frames":
+            job.frames = sample_frames(source.path, plan)
+    except BaseException:
+        job.close()
+        raise
+    return job
+
+
+def _url_plan(request: DescribeVideoInput, strategy: Strategy) -> VideoPlan:
+    if request.start is not None or request.end is not None or strategy == "frames":
+        wanted = "frames" if strategy == "frames" else "a time range"
+        msg = (
+            f"{request.video} is a URL, and {wanted} needs the video cut, which "
+            "needs a local file (URL videos are passed to the API as they are, "
+            "never downloaded). Save it inside the allowed folders and pass its "
+            "path, or describe the whole video by URL."
+        )
+        raise OmniInputError(msg)
+    reason = (
+        "URL videos are passed to the API by URL, unchanged and never downloaded; "
+        "the API checks their length and size"
+    )
+    return VideoPlan("whole", reason, (VideoPart(0.0, 0.0),))
+
+
+class _Run:
+    """The map and reduce steps of one job, shared by the sync and async paths."""
+
+    def __init__(self, options: _Options, job: _Job) -> None:
+        self.options = options
+        self.job = job
+        self.total = len(job.parts)
+        self.done = 0
+        self.messages: dict[int, AIMessage] = {}
+        # Parts of a multi-part video answer in text: only the merge speaks.
+        mapper_llm = (
+            options.llm
+            if self.total == 1
+            else options.llm.model_copy(update={"modalities": ["text"]})
+        )
+        self.mapper: Runnable[int, BaseMessage] = RunnableLambda(
+            job.part_messages, name="video_part_messages"
+        ) | mapper_llm.with_config(run_name="describe_video_part")
+        self.inputs = list(range(self.total))
+
+    def map_config(self, config: RunnableConfig) -> RunnableConfig:
+        return patch_config(config, max_concurrency=self.options.max_concurrency)
+
+    def collect(self, index: int, message: BaseMessage) -> dict[str, Any]:
+        """Keep one part's answer; return the progress event's data."""
+        self.messages[index] = _as_ai(message)
+        self.done += 1
+        part = self.job.parts[index]
+        url_whole = not isinstance(self.job.source, LocalVideo)
+        return {
+            "done": self.done,
+            "total": self.total,
+            "index": index,
+            "start": part.start,
+            "end": None if url_whole else part.end,
+        }
+
+    def texts(self) -> list[str]:
+        return [self.messages[i].text for i in range(self.total)]
+
+    def merge_messages(self) -> list[BaseMessage] | None:
+        """The reduce request, or `None` when a single part is the answer."""
+        return self.job.merge_messages(self.texts()) if self.total > 1 else None
+
+    def result(self, final: BaseMessage | None) -> VideoDescription:
+        calls = [self.messages[i] for i in range(self.total)]
+        answer = calls[0] if final is None else _as_ai(final)
+        if final is not None:
+            calls.append(answer)
+        usage: UsageMetadata | None = None
+        for message in calls:
+            if message.usage_metadata:
+                usage = add_usage(usage, message.usage_metadata)
+        url_whole = not isinstance(self.job.source, LocalVideo)
+        segments = tuple(
+            VideoSegment(part.start, None if url_whole else part.end, text)
+            for part, text in zip(self.job.parts, self.texts(), strict=True)
+        )
+        speaks = "audio" in self.options.llm.modalities
+        return VideoDescription(
+            answer=answer.text,
+            segments=segments,
+            strategy=self.job.plan.kind,
+            reason=self.job.plan.reason,
+            audio=OmniAudio.from_message(answer) if speaks else None,
+            usage=usage,
+            video=self.job.request.video,
+            question=self.job.question,
+            duration=self.job.duration,
+        )
+
+
+def _as_ai(message: BaseMessage) -> AIMessage:
+    if isinstance(message, AIMessage):
+        return message
+    return AIMessage(content=message.content)
+
+
+@contextlib.contextmanager
+def _explained(job: _Job) -> Iterator[None]:
+    """Turn the API's 400 answers into `OmniInputError`s that say what to do."""
+    import openai  # noqa: PLC0415  # loaded by the chat model already; kept lazy
+
+    try:
+        yield
+    except openai.BadRequestError as exc:
+        raise job.explain(exc) from exc
+
+
+def describe_video(
+    options: _Options, request: DescribeVideoInput, config: RunnableConfig
+) -> VideoDescription:
+    """Describe a video: prepare, map the parts concurrently, merge."""
+    job = _prepare(options, request)
+    try:
+        run = _Run(options, job)
+        with _explained(job):
+            for index, message in run.mapper.batch_as_completed(
+                run.inputs, run.map_config(config)
+            ):
+                data = run.collect(index, message)
+                dispatch_custom_event(PROGRESS_EVENT, data, config=config)
+            merge = run.merge_messages()
+            final = options.llm.invoke(merge, config) if merge else None
+        return run.result(final)
+    finally:
+        job.close()
+
+
+async def adescribe_video(
+    options: _Options, request: DescribeVideoInput, config: RunnableConfig
+) -> VideoDescription:
+    """Async twin of `describe_video`: preparing runs in a worker thread.
+
+    `abatch_as_completed` bounds the parts in flight with an asyncio
+    semaphore of `max_concurrency`.
+    """
+    job = await run_in_executor(config, _prepare, options, request)
+    try:
+        run = _Run(options, job)
+        with _explained(job):
+            async for index, message in run.mapper.abatch_as_completed(
+                run.inputs, run.map_config(config)
+            ):
+                data = run.collect(index, message)
+                await adispatch_custom_event(PROGRESS_EVENT, data, config=config)
+            merge = run.merge_messages()
+            final = await options.llm.ainvoke(merge, config) if merge else None
+        return run.result(final)
+    finally:
+        await run_in_executor(None, job.close)
+
+
+# --- public entry points ------------------------------------------------------
+
+
+def _validation_message(error: ValidationError | ValidationErrorV1) -> str:
+    """Say which argument was wrong and why, so an agent can retry."""
+    problems = [
+        f"{'.'.join(str(p) for p in item['loc']) or 'arguments'}: {item['msg']}"
+        for item in error.errors()
+    ]
+    return "Invalid describe_video arguments: " + "; ".join(problems)
+
+
+class DescribeVideoTool(BaseTool):
+    """Describe a video, or answer a question about it, for agents.
+
+    Local files are read only inside `allowed_dirs` (none by default, so only
+    http(s) URLs work until you allow a folder). Videos longer or larger than
+    the model takes are cut into segments or sampled into frames, described
+    concurrently and merged into one answer with timestamps.
+
+    Invoked with a `ToolCall`, it returns a `ToolMessage` whose content is the
+    answer and whose `artifact` is a `VideoDescription` (the parts with their
+    time ranges, the strategy and why, the speech, the summed usage).
+    Problems the agent can fix (a refused path, a missing or undecodable
+    file, a URL that would need cutting) come back as the ToolMessage's text
+    with `status="error"` instead of raising.
+
+    Example:
+        ```python
+        from langchain_qwen_omni import ChatQwenOmni, DescribeVideoTool
+
+        tool = DescribeVideoTool(
+            llm=ChatQwenOmni(model="qwen3-omni-flash"),
+            allowed_dirs=["./videos"],
+        )
+        message = tool.invoke(
+            {
+                "type": "tool_call",
+                "id": "1",
+                "name": "describe_video",
+                "args": {"video": "talk.mp4", "question": "Who speaks when?"},
+            }
+        )
+        message.content  # the answer
+        message.artifact.segments  # (VideoSegment(start, end, text), ...)
+        ```
+
+    Progress: a `describe_video_progress` custom event per described part
+    (see `PROGRESS_EVENT`).
+    """
+
+    name: str = "describe_video"
+    description: str = (
+        "Describe a video, or answer a question about it: what is seen and heard, "
+        "with timestamps. Works on videos of any length. Args: video (a file "
+        "path inside the allowed folders, or an http(s) URL), optional question, "
+        "optional start/end seconds to look at part of a local file."
+    )
+    args_schema: type[BaseModel] = DescribeVideoInput
+    response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
+    handle_tool_error: (
+        bool | str | Callable[[ToolException], ToolExceptionHandlerOutput] | None
+    ) = True
+    """Refusals and bad files come back as the tool's text (LangChain convention)."""
+    handle_validation_error: (
+        bool | str | Callable[[ValidationError | ValidationErrorV1], str] | None
+    ) = _validation_message
+    """Bad arguments (e.g. a negative `start`) come back as text saying what to fix."""
+
+    llm: ChatQwenOmni
+    """The Omni model that watches the video; its modalities decide speech."""
+    allowed_dirs: list[Path] = Field(default_factory=list)
+    """Folders whose files may be read; empty: local files refused, URLs only."""
+    max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1)
+    """Most parts described at the same time."""
+    strategy: Strategy = "auto"
+    """`"auto"`, or force `"segments"` or `"frames"` for videos that do not fit."""
+
+    def _options(self) -> _Options:
+        return _Options(
+            self.llm, tuple(self.allowed_dirs), self.max_concurrency, self.strategy
+        )
+
+    def _run(
+        self,
+        video: str,
+        question: str | None = None,
+        start: float | None = None,
+        end: float | None = None,
+    ) -> tuple[str, VideoDescription]:
+        request = DescribeVideoInput(
+            video=video, question=question, start=start, end=end
+        )
+        with _as_tool_errors():
+            result = describe_video(self._options(), request, ensure_config())
+        return result.answer, result
+
+    async def _arun(
+        self,
+        video: str,
+        question: str | None = None,
+        start: float | None = None,
+        end: float | None = None,
+    ) -> tuple[str, VideoDescription]:
+        request = DescribeVideoInput(
+            video=video, question=question, start=start, end=end
+        )
+        with _as_tool_errors():
+            result = await adescribe_video(self._options(), request, ensure_config())
+        return result.answer, result
+
+
+@contextlib.contextmanager
+def _as_tool_errors() -> Iterator[None]:
+    """Re-raise what an agent can act on as `ToolException` (see handle_tool_error)."""
+    try:
+        yield
+    except OmniInputError as exc:
+        raise ToolException(str(exc)) from exc
+
+
+def create_video_describer(
+    llm: ChatQwenOmni,
+    *,
+    allowed_dirs: Sequence[str | Path] = (),
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+    strategy: Strategy = "auto",
+) -> Runnable[dict[str, Any] | str, VideoDescription]:
+    """A runnable for chains: `{"video": ..., "question": ...}` -> `VideoDescription`.
+
+    Takes the same keys as the tool (`video`, optional `question`, `start`,
+    `end`), or just the video as a string. Batchable (`batch`/`abatch`,
+    bounded by the config's `max_concurrency`), streamable as one result,
+    and reports progress like the tool. Errors raise `OmniInputError`.
+
+    Example:
+        ```python
+        describer = create_video_describer(llm, allowed_dirs=["./videos"])
+        result = describer.invoke({"video": "talk.mp4", "question": "Who speaks?"})
+        print(result.answer)
+        ```
+    """
+    if max_concurrency < 1:
+        msg = f"max_concurrency must be at least 1, got {max_concurrency}."
+        raise ValueError(msg)
+    options = _Options(
+        llm, tuple(Path(p) for p in allowed_dirs), max_concurrency, strategy
+    )
+
+    def describe(
+        value: dict[str, Any] | str, config: RunnableConfig
+    ) -> VideoDescription:
+        return describe_video(options, _request(value), config)
+
+    async def adescribe(
+        value: dict[str, Any] | str, config: RunnableConfig
+    ) -> VideoDescription:
+        return await adescribe_video(options, _request(value), config)
+
+    return RunnableLambda(describe, afunc=adescribe, name="describe_video")
+
+
+def _request(value: dict[str, Any] | str) -> DescribeVideoInput:
+    if isinstance(value, str):
+        return DescribeVideoInput(video=value)
+    return DescribeVideoInput.model_validate(value)
