@@ -394,12 +394,14 @@ def _wrong_kind(kind: Kind, found: str, what: str) -> OmniInputError:
         if other and other != kind
         else f"pass {'an' if kind == 'image' else 'a'} {kind} file"
     )
-    return OmniInputError(f"{what} is {found}, not {kind}: {hint}.")
+    return OmniInputError(
+        f"{what[:1].upper()}{what[1:]} is {found}, not {kind}: {hint}."
+    )
 
 
 def _typed_mime(kind: Kind, head: bytes, name: str | None, given: str | None) -> str:
     """The mime type of `kind` media: sniffed, else given, else from the name."""
-    what = repr(name) if name else f"The {kind} data"
+    what = repr(name) if name else f"the {kind} data"
     sniffed = sniff_mime_type(head)
     if sniffed is not None:
         mime = mime_for_kind(sniffed, kind)
@@ -414,8 +416,8 @@ def _typed_mime(kind: Kind, head: bytes, name: str | None, given: str | None) ->
             raise _wrong_kind(kind, candidate, what)
         return mime
     msg = (
-        f"{what} is not a {kind} format this package recognizes from its "
-        f"content{' or suffix' if name else ''}. Pass mime_type=..., e.g. "
+        f"Cannot tell the {kind} format of {what} from its content"
+        f"{' or suffix' if name else ''}. Pass mime_type=..., e.g. "
         f"{_EXAMPLE_MIME[kind]!r}, if the API accepts it."
     )
     raise OmniInputError(msg)
