@@ -30,7 +30,7 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from langchain_qwen_omni.emulator.answers import (
@@ -154,7 +154,7 @@ def _user_numbers(body: Mapping[str, Any]) -> list[float]:
 class _Numbers:
     """Numbers handed out to numeric fields: the user's first, then 1, 2, 3."""
 
-    def __init__(self, given: Sequence[float]) -> None:
+    def __init__(self, given: Iterable[float]) -> None:
         self._given = iter(given)
         self._fallback = itertools.count(1)
 
@@ -333,7 +333,7 @@ _BUILDERS: dict[str, Callable[[Mapping[str, Any], str, _SchemaWalk], Any]] = {
 
 
 def example_from_schema(
-    schema: Mapping[str, Any], numbers: Sequence[float] = ()
+    schema: Mapping[str, Any], numbers: Iterable[float] = ()
 ) -> Any:
     """Build a deterministic JSON value valid for a JSON schema.
 
@@ -345,13 +345,14 @@ def example_from_schema(
 
     Args:
         schema: The JSON schema (for tools, the function's `parameters`).
-        numbers: Values for numeric fields, in the order fields are filled.
+        numbers: Values for numeric fields, in the order fields are filled;
+            an iterator shared by several calls hands each value out once.
     """
     walk = _SchemaWalk(root=schema, numbers=_Numbers(numbers))
     return _example(schema, "value", walk)
 
 
-def tool_arguments(function: Mapping[str, Any], numbers: Sequence[float] = ()) -> str:
+def tool_arguments(function: Mapping[str, Any], numbers: Iterable[float] = ()) -> str:
     """The JSON arguments the emulator sends for a tool (see `example_from_schema`)."""
     parameters = function.get("parameters")
     if not isinstance(parameters, Mapping):
@@ -386,7 +387,7 @@ def plan_tool_calls(body: Mapping[str, Any]) -> list[PlannedCall]:
         chosen = functions
     else:
         chosen = functions[:1]
-    numbers = _user_numbers(body)
+    numbers = iter(_user_numbers(body))  # shared: each number is used once
     return [
         PlannedCall(name=str(f.get("name")), arguments=tool_arguments(f, numbers))
         for f in chosen
