@@ -21,13 +21,29 @@ from langchain_core.runnables.config import run_in_executor
 from langchain_core.utils import secret_from_env
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from typing_extensions import Self
 
+from langchain_qwen_omni._body import encode_body
 from langchain_qwen_omni._convert import convert_messages
 from langchain_qwen_omni._stream import StreamAssembler
 from langchain_qwen_omni.errors import OmniInputError, OmniStreamError
-from langchain_qwen_omni.profiles import OmniModelProfile, get_profile, known_models
+from langchain_qwen_omni.profiles import (
+    OmniModelProfile,
+    get_profile,
+    known_models,
+    resolve_profile,
+    to_model_profile,
+    validate_overrides,
+)
+from langchain_qwen_omni.rules import check_request
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -37,7 +53,7 @@ if TYPE_CHECKING:
         AsyncCallbackManagerForLLMRun,
         CallbackManagerForLLMRun,
     )
-    from langchain_core.language_models import LanguageModelInput
+    from langchain_core.language_models import LanguageModelInput, ModelProfile
     from langchain_core.messages import AIMessage, BaseMessage
     from langchain_core.runnables import Runnable
     from langchain_core.tools import BaseTool
@@ -54,6 +70,7 @@ REGION_BASE_URLS: dict[str, str] = {
 """Documented compatible-mode endpoints per region; a key works in its region only."""
 
 _CHAT_PATH = "/chat/completions"
+_JSON_CONTENT: Any = {"headers": {"Content-Type": "application/json"}}
 
 Modality = Literal["text", "audio"]
 StructuredOutputMethod = Literal["function_calling", "json_mode", "json_schema"]
@@ -234,6 +251,10 @@ class ChatQwenOmni(BaseChatModel):
     """Ask for the usage chunk (`stream_options.include_usage`)."""
     strict: bool = False
     """False repairs Omni's conversation rules where meaning is kept; True raises."""
+    limits: dict[str, Any] | OmniModelProfile | None = None
+    """Overrides of this model's limits, for models newer than the package's table:
+    a dict of `OmniModelProfile` fields (e.g. `{"audio_max_seconds": 600}`) or a
+    whole `OmniModelProfile`. `omni_profile` returns the result."""
 
     # Typed Any: the SDK is imported lazily, so its classes are unknown here.
     _sync_client: Any = PrivateAttr(default=None)
@@ -289,10 +310,22 @@ class ChatQwenOmni(BaseChatModel):
 
     @property
     def omni_profile(self) -> OmniModelProfile:
-        """This model's limits and capabilities (see `profiles.py`)."""
-        return get_profile(self.model)
+        """This model's effective limits and capabilities: its profile and `limits`."""
+        return resolve_profile(self.model, self.limits)
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        """LangChain's standard `profile`, derived from `omni_profile`."""
+        return to_model_profile(self.omni_profile)
 
     # --------------------------------------------------------- validators
+    @field_validator("limits")
+    @classmethod
+    def _check_qwen_omni_limits(
+        cls, value: dict[str, Any] | OmniModelProfile | None
+    ) -> dict[str, Any] | OmniModelProfile | None:
+        """Refuse unknown limit names at once, instead of ignoring a typo."""
+        return validate_overrides(value) if isinstance(value, dict) else value
+
     @model_validator(mode="after")
     def _resolve_qwen_omni_endpoint(self) -> Self:
         """Resolve the endpoint and check the key, before any request."""
@@ -377,12 +410,12 @@ class ChatQwenOmni(BaseChatModel):
         payload.update(self.model_kwargs)
         payload.update(kwargs)
         payload["stream"] = True
-        if payload.get("enable_thinking") and "audio" in payload.get("modalities", ()):
-            msg = (
-                "Speech cannot be requested with thinking: the API allows only "
-                'modalities=["text"] when enable_thinking=True. Drop one of them.'
-            )
-            raise OmniInputError(msg)
+        profile = (
+            self.omni_profile
+            if payload["model"] == self.model
+            else get_profile(str(payload["model"]))
+        )
+        payload = check_request(payload, profile, strict=self.strict)
         if payload.get("tools"):
             self._check_tool_calling(str(payload["model"]), "tools in the request")
         return payload
@@ -407,9 +440,9 @@ class ChatQwenOmni(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        payload = self._build_payload(messages, stop, **kwargs)
+        payload, body = self._prepare(messages, stop, **kwargs)
         assembler = StreamAssembler(speech="audio" in payload.get("modalities", ()))
-        yield from self._run(payload, assembler, run_manager)
+        yield from self._run(body, assembler, run_manager)
 
     async def _astream(
         self,
@@ -418,11 +451,11 @@ class ChatQwenOmni(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        payload = await run_in_executor(
-            None, self._build_payload, messages, stop, **kwargs
+        payload, body = await run_in_executor(
+            None, self._prepare, messages, stop, **kwargs
         )
         assembler = StreamAssembler(speech="audio" in payload.get("modalities", ()))
-        async for chunk in self._arun(payload, assembler, run_manager):
+        async for chunk in self._arun(body, assembler, run_manager):
             yield chunk
 
     def _generate(
@@ -432,9 +465,9 @@ class ChatQwenOmni(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        payload = self._build_payload(messages, stop, **kwargs)
+        payload, body = self._prepare(messages, stop, **kwargs)
         assembler = StreamAssembler(speech="audio" in payload.get("modalities", ()))
-        for _ in self._run(payload, assembler, run_manager):
+        for _ in self._run(body, assembler, run_manager):
             pass
         return ChatResult(generations=[ChatGeneration(message=assembler.message())])
 
@@ -445,17 +478,28 @@ class ChatQwenOmni(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        payload = await run_in_executor(
-            None, self._build_payload, messages, stop, **kwargs
+        payload, body = await run_in_executor(
+            None, self._prepare, messages, stop, **kwargs
         )
         assembler = StreamAssembler(speech="audio" in payload.get("modalities", ()))
-        async for _ in self._arun(payload, assembler, run_manager):
+        async for _ in self._arun(body, assembler, run_manager):
             pass
         return ChatResult(generations=[ChatGeneration(message=assembler.message())])
 
+    def _prepare(
+        self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any
+    ) -> tuple[dict[str, Any], bytes]:
+        """The checked request body, as a dict and as the JSON bytes to send.
+
+        Encoding here, in the worker thread on async paths, keeps the SDK from
+        JSON-encoding megabytes of media on the event loop.
+        """
+        payload = self._build_payload(messages, stop, **kwargs)
+        return payload, encode_body(payload)
+
     def _run(
         self,
-        payload: dict[str, Any],
+        body: bytes,
         assembler: StreamAssembler,
         run_manager: CallbackManagerForLLMRun | None,
     ) -> Iterator[ChatGenerationChunk]:
@@ -466,7 +510,8 @@ class ChatQwenOmni(BaseChatModel):
         """
         events = self._client.post(
             _CHAT_PATH,
-            body=payload,
+            content=body,
+            options=_JSON_CONTENT,
             cast_to=object,
             stream=True,
             stream_cls=_openai().Stream[Any],
@@ -487,14 +532,15 @@ class ChatQwenOmni(BaseChatModel):
 
     async def _arun(
         self,
-        payload: dict[str, Any],
+        body: bytes,
         assembler: StreamAssembler,
         run_manager: AsyncCallbackManagerForLLMRun | None,
     ) -> AsyncIterator[ChatGenerationChunk]:
         """Async twin of `_run`: only the I/O differs, the assembler is shared."""
         events = await self._async_client.post(
             _CHAT_PATH,
-            body=payload,
+            content=body,
+            options=_JSON_CONTENT,
             cast_to=object,
             stream=True,
             stream_cls=_openai().AsyncStream[Any],
