@@ -25,9 +25,11 @@ if TYPE_CHECKING:
         video_block,
         video_frames_block,
     )
+    from langchain_qwen_omni.tools import DescribeVideoTool, create_video_describer
 
 _EXPORTS: dict[str, str] = {
     "ChatQwenOmni": "langchain_qwen_omni.chat_models",
+    "DescribeVideoTool": "langchain_qwen_omni.tools",
     "OmniAudio": "langchain_qwen_omni.audio",
     "OmniConversationError": "langchain_qwen_omni.errors",
     "OmniInputError": "langchain_qwen_omni.errors",
@@ -35,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     "QwenOmniError": "langchain_qwen_omni.errors",
     "aiter_pcm": "langchain_qwen_omni.audio",
     "audio_block": "langchain_qwen_omni.media",
+    "create_video_describer": "langchain_qwen_omni.tools",
     "image_block": "langchain_qwen_omni.media",
     "iter_pcm": "langchain_qwen_omni.audio",
     "video_block": "langchain_qwen_omni.media",
@@ -43,6 +46,7 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "ChatQwenOmni",
+    "DescribeVideoTool",
     "OmniAudio",
     "OmniConversationError",
     "OmniInputError",
@@ -50,6 +54,7 @@ __all__ = [
     "QwenOmniError",
     "aiter_pcm",
     "audio_block",
+    "create_video_describer",
     "image_block",
     "iter_pcm",
     "video_block",

@@ -7,6 +7,7 @@ import langchain_qwen_omni
 
 EXPECTED_ALL = {
     "ChatQwenOmni",
+    "DescribeVideoTool",
     "OmniAudio",
     "OmniConversationError",
     "OmniInputError",
@@ -14,6 +15,7 @@ EXPECTED_ALL = {
     "QwenOmniError",
     "aiter_pcm",
     "audio_block",
+    "create_video_describer",
     "image_block",
     "iter_pcm",
     "video_block",
