@@ -1,0 +1,136 @@
+"""Agents over HTTP against the emulator: create_agent and a LangGraph graph."""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING, Any
+
+from langchain.agents import create_agent
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    HumanMessage,
+    ToolMessage,
+)
+from langchain_core.tools import tool
+from langgraph.graph import END, START, MessagesState, StateGraph
+from langgraph.prebuilt import ToolNode, tools_condition
+from pydantic import BaseModel
+
+from tests import media
+
+if TYPE_CHECKING:
+    from langchain_qwen_omni import ChatQwenOmni
+    from langchain_qwen_omni.emulator import OmniEmulator
+
+CALLS: list[dict[str, Any]] = []
+
+
+@tool
+def print_cost(width_cm: float, height_cm: float, price_per_cm2: float) -> str:
+    """Price of printing a picture of the given size."""
+    CALLS.append({"width": width_cm, "height": height_cm, "price": price_per_cm2})
+    area = width_cm * height_cm
+    return f"{area:g} cm2 at {price_per_cm2:g} each costs {area * price_per_cm2:.2f}"
+
+
+QUESTION = "What does printing this photo at 30 x 20 cm cost, at 0.05 per cm2?"
+RESULT = "600 cm2 at 0.05 each costs 30.00"
+
+
+def photo_message() -> HumanMessage:
+    png = base64.b64encode(media.png(64, 48)).decode()
+    return HumanMessage(
+        [
+            {"type": "text", "text": QUESTION},
+            {"type": "image", "base64": png, "mime_type": "image/png"},
+        ]
+    )
+
+
+def test_create_agent_calls_the_tool_and_answers(chat: ChatQwenOmni, emu: OmniEmulator):
+    CALLS.clear()
+    agent = create_agent(chat, tools=[print_cost], system_prompt="Be brief.")
+    result = agent.invoke({"messages": [photo_message()]})
+    _question, call, tool_result, answer = result["messages"]
+    assert isinstance(call, AIMessage)
+    assert call.tool_calls[0]["name"] == "print_cost"
+    assert CALLS == [{"width": 30.0, "height": 20.0, "price": 0.05}]
+    assert isinstance(tool_result, ToolMessage)
+    assert tool_result.content == RESULT
+    assert isinstance(answer, AIMessage)
+    assert answer.tool_calls == []
+    assert f"The tool print_cost returned '{RESULT}'." in answer.text
+    first, second = (r.body for r in emu.requests)
+    assert first["messages"][0] == {"role": "system", "content": "Be brief."}
+    assert [p["type"] for p in first["messages"][1]["content"]] == [
+        "text",
+        "image_url",
+    ]
+    assert [m["role"] for m in second["messages"]] == [
+        "system",
+        "user",
+        "assistant",
+        "tool",
+    ]
+    assert second["messages"][3]["content"] == RESULT
+
+
+async def test_create_agent_async(chat: ChatQwenOmni):
+    agent = create_agent(chat, tools=[print_cost])
+    result = await agent.ainvoke({"messages": [HumanMessage(QUESTION)]})
+    assert RESULT in result["messages"][-1].text
+
+
+def test_create_agent_with_a_structured_response(chat: ChatQwenOmni, emu: OmniEmulator):
+    class Quote(BaseModel):
+        """The price quote given to the customer."""
+
+        total: float
+        currency: str
+
+    agent = create_agent(chat, tools=[print_cost], response_format=Quote)
+    result = agent.invoke({"messages": [HumanMessage(QUESTION)]})
+    assert result["structured_response"] == Quote(
+        total=30, currency="emulated currency"
+    )
+    calls = [r.body["tool_choice"] for r in emu.requests]
+    assert calls == ["required", "required"]  # the answer tool is forced
+    assert RESULT in [m.content for m in result["messages"]]
+
+
+def test_state_graph_streams_message_chunks(chat: ChatQwenOmni):
+    model = chat.bind_tools([print_cost])
+
+    def call_model(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [model.invoke(state["messages"])]}
+
+    graph = StateGraph(MessagesState)
+    graph.add_node("model", call_model)
+    graph.add_node("tools", ToolNode([print_cost]))
+    graph.add_edge(START, "model")
+    graph.add_conditional_edges("model", tools_condition, ["tools", END])
+    graph.add_edge("tools", "model")
+    app = graph.compile()
+
+    chunks: dict[str, list[Any]] = {"model": [], "tools": []}
+    events: Any = app.stream({"messages": [photo_message()]}, stream_mode="messages")
+    for message, metadata in events:
+        chunks[metadata["langgraph_node"]].append(message)
+
+    model_chunks = chunks["model"]
+    assert all(isinstance(c, AIMessageChunk) for c in model_chunks)
+    assert sum(1 for c in model_chunks if c.tool_call_chunks) >= 4
+    text = "".join(c.text for c in model_chunks)
+    assert f"The tool print_cost returned '{RESULT}'." in text
+    (tool_message,) = chunks["tools"]
+    assert isinstance(tool_message, ToolMessage)
+    assert tool_message.content == RESULT
+
+    final = app.invoke({"messages": [HumanMessage(QUESTION)]})
+    assert [type(m).__name__ for m in final["messages"]] == [
+        "HumanMessage",
+        "AIMessage",
+        "ToolMessage",
+        "AIMessage",
+    ]
