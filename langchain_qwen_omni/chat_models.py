@@ -21,14 +21,29 @@ from langchain_core.runnables.config import run_in_executor
 from langchain_core.utils import secret_from_env
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from typing_extensions import Self
 
 from langchain_qwen_omni._body import encode_body
 from langchain_qwen_omni._convert import convert_messages
 from langchain_qwen_omni._stream import StreamAssembler
 from langchain_qwen_omni.errors import OmniInputError, OmniStreamError
-from langchain_qwen_omni.profiles import OmniModelProfile, get_profile, known_models
+from langchain_qwen_omni.profiles import (
+    OmniModelProfile,
+    get_profile,
+    known_models,
+    resolve_profile,
+    to_model_profile,
+    validate_overrides,
+)
+from langchain_qwen_omni.rules import check_request
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -38,7 +53,7 @@ if TYPE_CHECKING:
         AsyncCallbackManagerForLLMRun,
         CallbackManagerForLLMRun,
     )
-    from langchain_core.language_models import LanguageModelInput
+    from langchain_core.language_models import LanguageModelInput, ModelProfile
     from langchain_core.messages import AIMessage, BaseMessage
     from langchain_core.runnables import Runnable
     from langchain_core.tools import BaseTool
@@ -236,6 +251,10 @@ class ChatQwenOmni(BaseChatModel):
     """Ask for the usage chunk (`stream_options.include_usage`)."""
     strict: bool = False
     """False repairs Omni's conversation rules where meaning is kept; True raises."""
+    limits: dict[str, Any] | OmniModelProfile | None = None
+    """Overrides of this model's limits, for models newer than the package's table:
+    a dict of `OmniModelProfile` fields (e.g. `{"audio_max_seconds": 600}`) or a
+    whole `OmniModelProfile`. `omni_profile` returns the result."""
 
     # Typed Any: the SDK is imported lazily, so its classes are unknown here.
     _sync_client: Any = PrivateAttr(default=None)
@@ -291,10 +310,22 @@ class ChatQwenOmni(BaseChatModel):
 
     @property
     def omni_profile(self) -> OmniModelProfile:
-        """This model's limits and capabilities (see `profiles.py`)."""
-        return get_profile(self.model)
+        """This model's effective limits and capabilities: its profile and `limits`."""
+        return resolve_profile(self.model, self.limits)
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        """LangChain's standard `profile`, derived from `omni_profile`."""
+        return to_model_profile(self.omni_profile)
 
     # --------------------------------------------------------- validators
+    @field_validator("limits")
+    @classmethod
+    def _check_qwen_omni_limits(
+        cls, value: dict[str, Any] | OmniModelProfile | None
+    ) -> dict[str, Any] | OmniModelProfile | None:
+        """Refuse unknown limit names at once, instead of ignoring a typo."""
+        return validate_overrides(value) if isinstance(value, dict) else value
+
     @model_validator(mode="after")
     def _resolve_qwen_omni_endpoint(self) -> Self:
         """Resolve the endpoint and check the key, before any request."""
@@ -379,12 +410,12 @@ class ChatQwenOmni(BaseChatModel):
         payload.update(self.model_kwargs)
         payload.update(kwargs)
         payload["stream"] = True
-        if payload.get("enable_thinking") and "audio" in payload.get("modalities", ()):
-            msg = (
-                "Speech cannot be requested with thinking: the API allows only "
-                'modalities=["text"] when enable_thinking=True. Drop one of them.'
-            )
-            raise OmniInputError(msg)
+        profile = (
+            self.omni_profile
+            if payload["model"] == self.model
+            else get_profile(str(payload["model"]))
+        )
+        payload = check_request(payload, profile, strict=self.strict)
         if payload.get("tools"):
             self._check_tool_calling(str(payload["model"]), "tools in the request")
         return payload
