@@ -687,15 +687,21 @@ class ChatQwenOmni(BaseChatModel):
         Raises:
             OmniInputError: With the model, its profile and what to do.
         """
-        profile = self.omni_profile if model == self.model else get_profile(model)
-        if not _refuses_tools(model, profile):
+        own = model == self.model
+        profile = self.omni_profile if own else get_profile(model)
+        explicit = own and (
+            isinstance(self.limits, OmniModelProfile)
+            or (isinstance(self.limits, dict) and "tool_calling" in self.limits)
+        )
+        if not _refuses_tools(model, profile, explicit=explicit):
             return
         msg = (
             f"{where}: {model!r} cannot call tools (its profile, "
             f"{profile.family!r}, has tool_calling=False; the API answers "
             "'The tool call is not supported.'). Use a qwen3-omni-flash model, "
             "or with_structured_output(..., method='json_mode') for JSON answers. "
-            "If this model has gained tool calling, override its profile."
+            "If this model has gained tool calling, pass "
+            "limits={'tool_calling': True}."
         )
         raise OmniInputError(msg)
 
@@ -721,17 +727,17 @@ _TOOL_CHOICE_KEYWORDS = {
 }
 
 
-def _refuses_tools(model: str, profile: OmniModelProfile) -> bool:
+def _refuses_tools(model: str, profile: OmniModelProfile, *, explicit: bool) -> bool:
     """Tell whether `profile` rules tool calling out for `model`.
 
-    A documented model (or dated snapshot of one) and an explicitly given
-    profile are trusted. A name the model table does not know gets the
-    benefit of the doubt, since new Omni models appear faster than the table
-    changes and the API says so itself if it refuses.
+    A documented model (or dated snapshot of one) and a capability the user
+    set (`explicit`, through `limits`) are trusted. A name the model table
+    does not know gets the benefit of the doubt, since new Omni models appear
+    faster than the table changes and the API says so itself if it refuses.
     """
     if profile.tool_calling:
         return False
-    if profile is not get_profile(model):  # set explicitly for this model
+    if explicit:
         return True
     name = model.strip().lower()
     known = known_models()

@@ -433,8 +433,11 @@ def test_parallel_tool_calls_is_sent() -> None:
 )
 def test_models_without_tool_calling_refuse_at_bind_and_call_time(name: str) -> None:
     model = _model(model=name)
-    with pytest.raises(OmniInputError, match=r"bind_tools\(\): .*cannot call tools"):
+    with pytest.raises(
+        OmniInputError, match=r"bind_tools\(\): .*cannot call tools"
+    ) as info:
         model.bind_tools([_add])
+    assert "limits={'tool_calling': True}" in str(info.value)
     with pytest.raises(OmniInputError, match="tools in the request"):
         _payload(model, tools=TOOLS)
     with pytest.raises(OmniInputError, match="cannot call tools"):
@@ -457,22 +460,18 @@ def test_unknown_model_names_are_treated_as_capable(
     assert _payload(model, **bound.kwargs)["tools"] == TOOLS[:1]  # type: ignore[attr-defined]
 
 
-def test_a_profile_override_enables_or_disables_tools(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    def profile_with(tool_calling: bool) -> property:  # noqa: FBT001
-        def get(self: ChatQwenOmni) -> Any:
-            return dataclasses.replace(
-                get_profile(self.model), tool_calling=tool_calling
-            )
-
-        return property(get)
-
-    monkeypatch.setattr(ChatQwenOmni, "omni_profile", profile_with(tool_calling=True))
-    _model(model="qwen-omni-turbo").bind_tools([_add])
-    monkeypatch.setattr(ChatQwenOmni, "omni_profile", profile_with(tool_calling=False))
+def test_limits_override_enables_or_disables_tools() -> None:
+    turbo = _model(model="qwen-omni-turbo", limits={"tool_calling": True})
+    assert _payload(turbo, **turbo.bind_tools([_add]).kwargs)["tools"]  # type: ignore[attr-defined]
+    whole = dataclasses.replace(get_profile("qwen-omni-turbo"), tool_calling=True)
+    _model(model="qwen-omni-turbo", limits=whole).bind_tools([_add])
+    refused = _model(model="qwen9-omni-new", limits={"tool_calling": False})
     with pytest.raises(OmniInputError, match="cannot call tools"):
-        _model(model="qwen9-omni-new").bind_tools([_add])
+        refused.bind_tools([_add])
+    # other limits leave an unknown name's benefit of the doubt alone
+    _model(model="qwen9-omni-turbo", limits={"audio_max_seconds": 600}).bind_tools(
+        [_add]
+    )
 
 
 # --- the client: structured output and thinking ------------------------------------
