@@ -48,6 +48,7 @@ __all__ = [
     "iter_media_parts",
     "kept_frame_indices",
     "media_kind",
+    "media_kinds",
     "merge_system_prompt",
     "split_mixed_media",
     "subsample_frames",
@@ -92,8 +93,8 @@ def _content_parts(message: Mapping[str, Any]) -> list[Any]:
     return content if isinstance(content, list) else []
 
 
-def _kinds(message: Mapping[str, Any]) -> list[MediaKind]:
-    """The message's media kinds, in order of first appearance."""
+def media_kinds(message: Mapping[str, Any]) -> list[MediaKind]:
+    """A wire message's media kinds, in order of first appearance."""
     kinds: list[MediaKind] = []
     for part in _content_parts(message):
         kind = media_kind(part)
@@ -280,7 +281,7 @@ def find_repairs(
     system_ignored = _system_ignored(profile, speech=speech)
     for index, message in enumerate(messages):
         role = message.get("role")
-        kinds = _kinds(message)
+        kinds = media_kinds(message)
         if role == "assistant" and kinds:
             repairs.append(
                 Repair(
@@ -606,7 +607,7 @@ def flatten_assistant_media(
     """Send assistant turns that hold media as their text only."""
     return [
         {**message, "content": _text_of(message)}
-        if message.get("role") == "assistant" and _kinds(message)
+        if message.get("role") == "assistant" and media_kinds(message)
         else message
         for message in messages
     ]
@@ -656,7 +657,7 @@ def split_mixed_media(
     """
     result: list[Mapping[str, Any]] = []
     for message in messages:
-        kinds = _kinds(message)
+        kinds = media_kinds(message)
         if message.get("role") != "user" or len(kinds) < 2:  # noqa: PLR2004
             result.append(message)
             continue

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from langchain_qwen_omni.emulator.options import EmulatorOptions
+from langchain_qwen_omni.emulator.rules import media_details
 from langchain_qwen_omni.profiles import get_profile
 
 __all__ = [
@@ -184,6 +185,8 @@ def describe_request(body: Mapping[str, Any]) -> str:
         counts = count_parts(user)
         sentences.append(f"The last user message says: {_quote(message_text(user))}.")
         sentences.append(f"Media: {_describe_media(counts)}.")
+        if details := media_details(user):
+            sentences.append(f"Inline media: {details}.")
     return " ".join(sentences)
 
 

@@ -14,6 +14,12 @@ from typing import Any
 from langchain_qwen_omni.emulator.answers import model_of, resolve_voice, wants_audio
 from langchain_qwen_omni.emulator.errors import EmulatorError, invalid_parameter
 from langchain_qwen_omni.emulator.options import EmulatorOptions
+from langchain_qwen_omni.emulator.rules import (
+    check_conversation,
+    check_max_tokens,
+    check_media,
+    check_modalities,
+)
 from langchain_qwen_omni.emulator.tools import check_tools
 from langchain_qwen_omni.profiles import get_profile
 
@@ -78,8 +84,10 @@ def check_audio_output(
     audio = body.get("audio")
     if audio is not None and not isinstance(audio, Mapping):
         return invalid_parameter("Input should be a valid dictionary: parameters.audio")
-    voices = get_profile(model_of(body)).voices
-    if voices and resolve_voice(body) not in voices:
+    profile = get_profile(model_of(body))
+    voices = profile.voices
+    # An incomplete voice list (documented names only) refuses nothing.
+    if voices and profile.voices_complete and resolve_voice(body) not in voices:
         return invalid_parameter(
             f"Input should be {format_choices(voices)}: parameters.audio.voice"
         )
@@ -94,6 +102,10 @@ VALIDATORS: tuple[Validator, ...] = (
     check_stream,
     check_audio_output,
     check_tools,
+    check_modalities,
+    check_max_tokens,
+    check_conversation,
+    check_media,
 )
 """The rules the app applies, in order; the first error wins."""
 
