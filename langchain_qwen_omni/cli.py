@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import sys
 from pathlib import Path
@@ -23,8 +24,10 @@ from typer.core import TyperGroup
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
+    from langchain_core.callbacks import BaseCallbackHandler
     from langchain_core.messages import BaseMessage
     from rich.console import Console
+    from rich.progress import Progress, TaskID
 
     from langchain_qwen_omni.chat_models import ChatQwenOmni
     from langchain_qwen_omni.emulator import OmniEmulator
@@ -92,6 +95,7 @@ app = typer.Typer(
 )
 
 Region = Literal["intl", "cn", "us", "hk"]
+Strategy = Literal["auto", "segments", "frames"]
 
 MISSING_KEY = (
     "No DashScope API key: set one with `export DASHSCOPE_API_KEY=sk-...` "
@@ -324,6 +328,29 @@ def _media_source(option: str, value: str) -> str:
     return str(path)
 
 
+def _user_content(
+    prompt: str, images: list[str], audio_in: str | None, video: str | None
+) -> str | list[str | dict[str, Any]]:
+    """The user message: media blocks first, then the prompt's text."""
+    if not images and audio_in is None and video is None:
+        return prompt
+    from langchain_qwen_omni.media import (  # noqa: PLC0415
+        audio_block,
+        image_block,
+        video_block,
+    )
+
+    blocks: list[str | dict[str, Any]] = [
+        dict(image_block(_media_source("--image", image))) for image in images
+    ]
+    if audio_in is not None:
+        blocks.append(dict(audio_block(_media_source("--audio-in", audio_in))))
+    if video is not None:
+        blocks.append(dict(video_block(_media_source("--video", video))))
+    blocks.append({"type": "text", "text": prompt})
+    return blocks
+
+
 def _check_speech_target(audio: Path | None, voice: str | None) -> None:
     """Refuse speech options that cannot work before spending a request.
 
@@ -366,6 +393,18 @@ def chat(  # noqa: PLR0913  # one parameter per documented option
     ctx: typer.Context,
     *,
     prompt: Annotated[str, typer.Argument(help="What to ask.")],
+    image: Annotated[
+        list[str] | None,
+        typer.Option(help="Image path or URL; repeat for several.", show_default=False),
+    ] = None,
+    audio_in: Annotated[
+        str | None,
+        typer.Option(help="Audio path or URL to ask about.", show_default=False),
+    ] = None,
+    video: Annotated[
+        str | None,
+        typer.Option(help="Video path or URL to ask about.", show_default=False),
+    ] = None,
     model: Annotated[
         str | None,
         typer.Option("--model", "-m", help="Model name.", show_default=False),
@@ -410,8 +449,9 @@ def chat(  # noqa: PLR0913  # one parameter per documented option
         fields["enable_thinking"] = True
     console = _stderr()
     with _reported(ctx):
+        content = _user_content(prompt, image or [], audio_in, video)
         llm = _target(ctx).chat_model(ctx, **fields)
-        messages = [HumanMessage(content=prompt)]
+        messages = [HumanMessage(content=content)]
         if stream:
             chunks = _show_answer(llm.stream(messages), console)
             speech = OmniAudio.from_chunks(chunks) if audio else None
@@ -426,6 +466,121 @@ def chat(  # noqa: PLR0913  # one parameter per documented option
                 f"Saved {speech.duration:.2f} s of speech "
                 f"({speech.sample_rate} Hz, mono) to {_escape(str(audio))}"
             )
+
+
+# --------------------------------------------------------------- describe
+def _jsonable(value: object) -> object:
+    """Make a result JSON-ready; speech becomes its summary, not its samples."""
+    from langchain_qwen_omni.audio import OmniAudio  # noqa: PLC0415
+
+    if isinstance(value, OmniAudio):
+        return {
+            "duration": round(value.duration, 3),
+            "sample_rate": value.sample_rate,
+            "channels": value.channels,
+            "transcript": value.transcript,
+        }
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            field.name: _jsonable(getattr(value, field.name))
+            for field in dataclasses.fields(value)
+        }
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def _progress_callback(progress: Progress, task: TaskID) -> BaseCallbackHandler:
+    """A callback handler that moves the bar on the video tool's progress events."""
+    from langchain_core.callbacks import BaseCallbackHandler  # noqa: PLC0415
+
+    from langchain_qwen_omni.tools import PROGRESS_EVENT  # noqa: PLC0415
+
+    class SegmentProgress(BaseCallbackHandler):
+        def on_custom_event(self, name: str, data: Any, **kwargs: Any) -> None:
+            del kwargs
+            if name != PROGRESS_EVENT:
+                return
+            end = "end" if data.get("end") is None else f"{data['end']:.0f} s"
+            progress.update(
+                task,
+                total=data["total"],
+                completed=data["done"],
+                description=f"Described {data['start']:.0f} s - {end}",
+            )
+
+    return SegmentProgress()
+
+
+@app.command()
+def describe(  # noqa: PLR0913  # one parameter per documented option
+    ctx: typer.Context,
+    *,
+    video: Annotated[str, typer.Argument(help="Video file path or http(s) URL.")],
+    question: Annotated[
+        str | None,
+        typer.Option("--question", "-q", help="What to ask about the video."),
+    ] = None,
+    strategy: Annotated[
+        Strategy,
+        typer.Option(help="For videos the model cannot take whole: cut or sample."),
+    ] = "auto",
+    concurrency: Annotated[
+        int,
+        typer.Option(min=1, help="Most parts described at the same time."),
+    ] = 4,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the whole result as JSON.")
+    ] = False,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", "-m", help="Model name.", show_default=False),
+    ] = None,
+) -> None:
+    """Describe a video, or answer a question about it, however long it is.
+
+    Videos longer or larger than the model takes are cut into segments (or
+    sampled into frames), described concurrently, and merged into one answer
+    with timestamps; a progress bar counts the parts.
+    """
+    from rich.progress import (  # noqa: PLC0415
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from langchain_qwen_omni.tools import create_video_describer  # noqa: PLC0415
+
+    with _reported(ctx):
+        source = _media_source("VIDEO", video)
+        folders = [] if source.startswith(_URL_PREFIXES) else [Path(source).parent]
+        llm = _target(ctx).chat_model(ctx, **({"model": model} if model else {}))
+        describer = create_video_describer(
+            llm, allowed_dirs=folders, max_concurrency=concurrency, strategy=strategy
+        )
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("parts"),
+            TimeElapsedColumn(),
+            console=_stderr(),
+        ) as progress:
+            task = progress.add_task("Preparing the video", total=None)
+            result = describer.invoke(
+                {"video": source, "question": question},
+                config={"callbacks": [_progress_callback(progress, task)]},
+            )
+    if as_json:
+        sys.stdout.write(json.dumps(_jsonable(result), indent=2) + "\n")
+    else:
+        sys.stdout.write(result.answer + "\n")
 
 
 # --------------------------------------------------------------- emulator

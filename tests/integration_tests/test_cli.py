@@ -7,16 +7,20 @@ prove the in-process emulator the flag starts.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 
+import httpx2
+import openai
 import pytest
 import soundfile as sf
 from typer.testing import CliRunner
 
 from langchain_qwen_omni import ChatQwenOmni
-from langchain_qwen_omni.cli import app, lift_global_options
+from langchain_qwen_omni.cli import app, describe_error, lift_global_options
+from tests import media
 
 KEY_ENV = {"DASHSCOPE_API_KEY": "sk-emulator"}
 NO_KEY_ENV = {"DASHSCOPE_API_KEY": None}
@@ -106,13 +110,146 @@ def test_model_option_reaches_the_request(runner, emu):
     assert "[qwen-omni-turbo emulator]" in result.stdout
 
 
-def test_thinking_flag_sends_enable_thinking(runner, emu):
+def test_thinking_shows_reasoning_on_stderr(runner, emu):
     result = run(
         runner, "chat", "think", "--thinking", "--base-url", emu.base_url, env=KEY_ENV
     )
 
     assert result.exit_code == 0, result.output
     assert emu.requests[-1].body["enable_thinking"] is True
+    assert result.stderr.startswith("Thinking: ")
+    assert "'think'" in result.stderr
+    assert "Thinking" not in result.stdout
+    assert "'think'" in result.stdout
+
+
+# --- media -----------------------------------------------------------------
+
+
+def test_chat_with_local_and_url_images(runner, emu, tmp_path):
+    photo = media.write(tmp_path / "photo.png", media.png(32, 24))
+    url = "https://example.com/cat.jpg"
+
+    result = run(
+        runner, "--base-url", emu.base_url, "chat", "What is this?",
+        "--image", str(photo), "--image", url, env=KEY_ENV,
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert "Media: 2 image_url" in result.stdout
+    parts = emu.requests[-1].body["messages"][0]["content"]
+    assert parts[0]["image_url"]["url"].startswith("data:image/png;base64,")
+    assert parts[1]["image_url"]["url"] == url
+    assert parts[2] == {"type": "text", "text": "What is this?"}
+
+
+def test_chat_with_audio_and_video_files(runner, emu, tmp_path):
+    sound = media.write(tmp_path / "question.wav", media.wav(seconds=1.0))
+    clip = media.write(tmp_path / "clip.mp4", media.mp4(seconds=2.0))
+
+    result = run(
+        runner, "--base-url", emu.base_url, "chat", "What is it?",
+        "--audio-in", str(sound), "--video", str(clip), env=KEY_ENV,
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    messages = emu.requests[-1].body["messages"]
+    kinds = [[part["type"] for part in m["content"]] for m in messages]
+    assert kinds == [["input_audio"], ["video_url", "text"]]  # split, one kind each
+    assert messages[0]["content"][0]["input_audio"]["format"] == "wav"
+
+
+@pytest.mark.parametrize("option", ["--image", "--audio-in", "--video"])
+def test_missing_media_file_exits_1_naming_the_option(runner, emu, tmp_path, option):
+    result = run(
+        runner, "chat", "hi", option, str(tmp_path / "nowhere.bin"),
+        "--base-url", emu.base_url, env=KEY_ENV,
+    )  # fmt: skip
+
+    assert result.exit_code == 1
+    assert f"Cannot read {option} " in result.stderr
+    assert "no such file" in result.stderr
+    assert emu.requests == []
+
+
+def test_media_of_the_wrong_kind_exits_1(runner, emu, tmp_path):
+    not_an_image = media.write(tmp_path / "photo.png", media.wav())
+
+    result = run(
+        runner, "chat", "hi", "--image", str(not_an_image),
+        "--base-url", emu.base_url, env=KEY_ENV,
+    )  # fmt: skip
+
+    assert result.exit_code == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert emu.requests == []
+
+
+# --- describe --------------------------------------------------------------
+
+
+def test_describe_with_emulator_prints_answer_and_progress(runner, tmp_path):
+    clip = media.write(tmp_path / "clip.mp4", media.mp4(seconds=2.0))
+
+    result = run(runner, "describe", str(clip), "--emulator")
+
+    assert result.exit_code == 0, result.output
+    assert "Media: 1 video_url" in result.stdout
+    assert "1/1 parts" in result.stderr
+    assert "━" in result.stderr  # the bar
+
+
+def test_describe_long_video_in_segments_as_json(runner, emu, tmp_path):
+    clip = media.write(tmp_path / "talk.mp4", media.mp4(seconds=90.0))
+
+    result = run(
+        runner, "--base-url", emu.base_url, "describe", str(clip),
+        "--question", "Who speaks?", "--model", "qwen-omni-turbo",
+        "--concurrency", "2", "--json", env=KEY_ENV,
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    artifact = json.loads(result.stdout)
+    assert artifact["strategy"] == "segments"
+    assert artifact["question"] == "Who speaks?"
+    segments = artifact["segments"]
+    assert len(segments) == 3
+    assert segments[0]["start"] == 0
+    assert segments[-1]["end"] == pytest.approx(90.0, abs=0.5)
+    assert all(s["end"] - s["start"] <= 40 for s in segments)
+    assert "3/3 parts" in result.stderr
+    assert len(emu.requests) == 4  # three parts and the merge
+
+
+def test_describe_frames_strategy(runner, emu, tmp_path):
+    clip = media.write(tmp_path / "talk.mp4", media.mp4(seconds=60.0))
+
+    result = run(
+        runner, "--base-url", emu.base_url, "describe", str(clip),
+        "--strategy", "frames", "-m", "qwen-omni-turbo", env=KEY_ENV,
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    first = emu.requests[0].body["messages"][0]["content"]
+    assert any(part["type"] == "video" for part in first)
+
+
+def test_describe_missing_file_exits_1(runner, emu, tmp_path):
+    result = run(
+        runner, "describe", str(tmp_path / "gone.mp4"), "--base-url", emu.base_url,
+        env=KEY_ENV,
+    )  # fmt: skip
+
+    assert result.exit_code == 1
+    assert "no such file" in result.stderr
+    assert emu.requests == []
+
+
+def test_describe_bad_strategy_is_a_usage_error(runner, tmp_path):
+    result = run(runner, "describe", "x.mp4", "--strategy", "magic", "--emulator")
+
+    assert result.exit_code == 2
+    assert "--strategy" in result.stderr
 
 
 # --- errors ----------------------------------------------------------------
@@ -152,29 +289,46 @@ def test_bad_option_values_are_usage_errors(runner, emu, args, complaint):
     assert complaint in result.stderr
 
 
-def test_api_refusal_is_one_readable_line(runner, emu, tmp_path):
-    result = run(
-        runner,
-        "--base-url",
-        emu.base_url,
-        "chat",
-        "hi",
-        "--model",
-        "qwen-omni-turbo",
-        "--voice",
-        "Nobody",
-        "--audio",
-        str(tmp_path / "a.wav"),
-        env=KEY_ENV,
-    )
+def test_api_refusal_is_one_readable_line(runner, emu):
+    wrong = emu.url + "/wrong-prefix/v1"  # a common slip: the path of the base URL
+
+    result = run(runner, "--base-url", wrong, "chat", "hi", env=KEY_ENV)
 
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("Error:")
-    assert "'Cherry', 'Serena', 'Ethan' or 'Chelsie'" in lines[0]
+    assert lines[0].startswith("Error: The API answered HTTP 404")
+    assert "check --model and --base-url" in lines[0]
     assert "Traceback" not in result.output
-    assert not (tmp_path / "a.wav").exists()
+
+
+def test_rate_limit_error_reads_as_one_line_with_a_hint():
+    request = httpx2.Request("POST", "https://dashscope-intl.aliyuncs.com/x")
+    error = openai.RateLimitError(
+        "Error code: 429",
+        response=httpx2.Response(429, request=request),
+        body={
+            "message": "Requests rate limit exceeded,\n try again later.",
+            "code": "Throttling.RateQuota",
+        },
+    )
+
+    assert describe_error(error) == (
+        "The API answered HTTP 429 Throttling.RateQuota: Requests rate limit "
+        "exceeded, try again later. (rate limit or quota reached; wait a little "
+        "and retry)."
+    )
+
+
+def test_broken_stream_keeps_what_was_printed(runner, emu):
+    emu.configure(answer="one two three four five six", cut_after_events=4)
+
+    result = run(runner, "--base-url", emu.base_url, "chat", "hi", env=KEY_ENV)
+
+    assert result.exit_code == 1
+    assert result.stdout.startswith("one two")
+    assert "stream broke" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_input_error_before_the_network(runner, emu, tmp_path):
