@@ -151,8 +151,9 @@ class ChatQwenOmni(BaseChatModel):
         ```python
         from langchain_qwen_omni.emulator import OmniEmulator
 
-        with OmniEmulator() as emu:
-            model = ChatQwenOmni(base_url=emu.base_url, api_key="any")
+        with OmniEmulator() as emu:  # a local test double of the API, not a model
+            offline = ChatQwenOmni(base_url=emu.base_url, api_key="any")
+            offline.invoke("Who are you?").text  # describes the request it got
         ```
 
     Invoke:
@@ -174,6 +175,66 @@ class ChatQwenOmni(BaseChatModel):
         await model.abatch(["Hi", "Hello"])
         ```
 
+    Image input:
+        ```python
+        from langchain_core.messages import HumanMessage
+        from langchain_qwen_omni import image_block
+
+        message = HumanMessage(
+            content_blocks=[
+                image_block("photo.jpg"),  # a path, bytes, URL, array or PIL image
+                {"type": "text", "text": "What is in this picture?"},
+            ]
+        )
+        model.invoke([message]).text
+        ```
+
+        Standard blocks work as they are: `{"type": "image", "url": "https://..."}`
+        or `{"type": "image", "base64": "...", "mime_type": "image/png"}`, and
+        so do OpenAI-format `image_url` parts.
+
+    Audio input:
+        ```python
+        from langchain_qwen_omni import audio_block
+
+        message = HumanMessage(
+            content_blocks=[
+                audio_block("question.mp3"),  # or numpy samples + sample_rate
+                {"type": "text", "text": "Answer the question you hear."},
+            ]
+        )
+        model.invoke([message]).text
+        ```
+
+    Video input:
+        ```python
+        from langchain_qwen_omni import video_block, video_frames_block
+
+        clip = HumanMessage(
+            content_blocks=[
+                video_block("clip.mp4"),  # seen and heard: the sound track counts
+                {"type": "text", "text": "What happens in this video?"},
+            ]
+        )
+        model.invoke([clip]).text
+
+        frames = HumanMessage(
+            content_blocks=[
+                video_frames_block(["frame1.jpg", "frame2.jpg", "frame3.jpg"]),
+                {"type": "text", "text": "What moves between these frames?"},
+            ]
+        )
+        model.invoke([frames]).text
+        ```
+
+        Omni's rules are checked before any request: one kind of media per
+        user message, one audio and one video file per request, sizes,
+        durations and frame counts per model. What can be repaired without
+        changing the meaning is (e.g. mixed media split into consecutive
+        user messages), with a warning; `strict=True` raises
+        `OmniConversationError` instead. The rest raises `OmniInputError`.
+        Videos longer than the model takes: `DescribeVideoTool`.
+
     Audio output:
         ```python
         from langchain_qwen_omni import OmniAudio
@@ -187,8 +248,88 @@ class ChatQwenOmni(BaseChatModel):
 
         Streamed chunks carry their speech piece in
         `additional_kwargs["audio"]["data"]`; each piece decodes on its own
-        (live playback with `iter_pcm`) and `chunk1 + chunk2` stays valid
-        base64. With `output_version="v1"` the content holds an `audio` block.
+        and `chunk1 + chunk2` stays valid base64. Live playback:
+
+        ```python
+        from langchain_qwen_omni import iter_pcm
+
+        for pcm in iter_pcm(speaker.stream("Count to three")):
+            ...  # 24 kHz mono int16 bytes: e.g. sounddevice.RawOutputStream.write
+        ```
+
+        With `output_version="v1"` the content holds an `audio` block.
+
+    Tool calling:
+        ```python
+        from pydantic import BaseModel, Field
+
+
+        class GetWeather(BaseModel):
+            '''Get the current weather in a city.'''
+
+            city: str = Field(description="The city, e.g. Hangzhou")
+
+
+        model_with_tools = model.bind_tools([GetWeather])
+        ai_msg = model_with_tools.invoke("What is the weather in Hangzhou?")
+        ai_msg.tool_calls
+        # [{"name": "GetWeather", "args": {"city": "Hangzhou"}, "id": "call_...",
+        #   "type": "tool_call"}]
+        ```
+
+        `tool_choice` takes `"auto"`, `"none"`, `"required"` (also `"any"` or
+        `True`), a bound tool's name, or an OpenAI
+        `{"type": "function", "function": {"name": ...}}` dict. Streamed calls
+        arrive as `tool_call_chunks` whose arguments add up across chunks;
+        arguments that are not valid JSON land in `invalid_tool_calls`. Tool
+        results go back as `ToolMessage`s, and images, audio or video may sit
+        in the same conversation, so `langchain.agents.create_agent(model,
+        tools=[...])` and LangGraph graphs work as with any chat model. Models
+        whose profile has no tool calling (qwen-omni-turbo, Qwen2.5-Omni, the
+        captioner) raise `OmniInputError` at `bind_tools`, before any request;
+        `limits={"tool_calling": True}` overrides that for a model that has
+        gained it, and unknown model names are let through.
+
+    Structured output:
+        ```python
+        class Joke(BaseModel):
+            '''A joke to tell the user.'''
+
+            setup: str
+            punchline: str
+
+
+        model.with_structured_output(Joke).invoke("Tell me a joke about cats")
+        # Joke(setup="...", punchline="...")
+        model.with_structured_output(Joke, include_raw=True).invoke("A joke")
+        # {"raw": ..., "parsed": ..., "parsing_error": None}
+        ```
+
+        Pydantic classes give instances; TypedDicts and JSON schema dicts give
+        dicts. The default `method="function_calling"` binds the schema as the
+        one tool the model must call: function calling is what Model Studio
+        documents for Qwen-Omni. `method="json_mode"` sends
+        `response_format={"type": "json_object"}`, DashScope's JSON mode: the
+        prompt must describe the keys and mention JSON. `method="json_schema"`
+        is not documented for Qwen-Omni, so it is sent as function calling,
+        with a logged warning, rather than as a `response_format` the API may
+        ignore.
+
+    Thinking:
+        ```python
+        thinker = ChatQwenOmni(model="qwen3-omni-flash", enable_thinking=True)
+        thought = thinker.invoke("Why is the sky blue?")
+        thought.additional_kwargs["reasoning_content"]  # the reasoning, as text
+        [block["type"] for block in thought.content_blocks]  # reasoning, text
+        thought.usage_metadata["output_token_details"]
+        # {"reasoning": 120}
+        ```
+
+        `enable_thinking` goes in the request body (also per call:
+        `model.invoke(..., enable_thinking=True)`). Reasoning streams before
+        the answer as `reasoning` content blocks (one merged block with
+        `output_version="v1"`). Thinking answers are text only: asking for
+        speech as well raises `OmniInputError` before any request.
 
     Token usage:
         ```python

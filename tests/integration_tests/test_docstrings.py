@@ -1,0 +1,139 @@
+"""The `ChatQwenOmni` class docstring's examples, run against the emulator.
+
+Doctest-like: each ```python block of the docstring runs in order in one
+namespace, with `DASHSCOPE_API_KEY` and `DASHSCOPE_BASE_URL` pointing at the
+session emulator, in a folder holding the sample files the examples name
+(`photo.jpg`, `question.mp3`, `clip.mp4`, ...). An expression followed by a
+comment that spells a dict (`# {"input_tokens": 207, ...}`) must evaluate to
+a dict with at least those keys, nested keys included: the emulator's values
+differ from a real model's, but the shape must not.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import functools
+import re
+import textwrap
+from typing import TYPE_CHECKING
+
+from langchain_qwen_omni import ChatQwenOmni
+from tests import media
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+FENCE = re.compile(r"```python\n(?P<code>.*?)```", re.DOTALL)
+SECTION = re.compile(r"^    (?P<title>[A-Z][\w /—-]+):$", re.MULTILINE)
+
+SAMPLE_FILES: dict[str, Callable[[], bytes]] = {
+    "photo.jpg": lambda: media.jpeg(64, 48),
+    "photo.png": lambda: media.png(64, 48),
+    "question.wav": lambda: media.wav(seconds=1.0),
+    "question.mp3": lambda: media.mp3(seconds=1.0),
+    "clip.mp4": lambda: media.mp4(seconds=2.0),
+    **{
+        f"frame{i}.jpg": functools.partial(media.jpeg, 32, 32, seed=i)
+        for i in (1, 2, 3)
+    },
+}
+
+
+def sections() -> list[tuple[str, str]]:
+    """(section title, code) for every python block, in docstring order."""
+    raw = ChatQwenOmni.__doc__ or ""
+    titles = [(m.start(), m.group("title")) for m in SECTION.finditer(raw)]
+    blocks = []
+    for match in FENCE.finditer(raw):
+        title = next(
+            (t for start, t in reversed(titles) if start < match.start()), "top"
+        )
+        blocks.append((title, textwrap.dedent(match.group("code"))))
+    assert blocks, "the docstring has no python examples"
+    return blocks
+
+
+def expected_shape(source_lines: list[str], end_line: int) -> object | None:
+    """The literal spelled by the comment lines right after an expression."""
+    comment = []
+    for line in source_lines[end_line:]:
+        stripped = line.strip()
+        if not stripped.startswith("#"):
+            break
+        comment.append(stripped.removeprefix("#").strip())
+    if not comment:
+        return None
+    try:
+        shape: object = ast.literal_eval(" ".join(comment))
+    except (ValueError, SyntaxError):
+        return None
+    return shape
+
+
+def assert_shape(actual: object, expected: object, where: str) -> None:
+    if isinstance(expected, set):  # {"id", "data", ...}: names of keys
+        assert isinstance(actual, dict), f"{where}: {actual!r} is not a dict"
+        missing = {key for key in expected if isinstance(key, str)} - set(actual)
+        assert not missing, f"{where}: missing keys {missing}"
+    elif isinstance(expected, dict):
+        assert isinstance(actual, dict), f"{where}: {actual!r} is not a dict"
+        missing = set(expected) - set(actual)
+        assert not missing, f"{where}: missing keys {missing} in {actual!r}"
+        for key, value in expected.items():
+            assert_shape(actual[key], value, f"{where}[{key!r}]")
+
+
+def run_block(code: str, namespace: dict[str, object], title: str) -> None:
+    """Run one block statement by statement, checking commented shapes."""
+    tree = ast.parse(code)
+    lines = code.splitlines()
+    if any(isinstance(node, (ast.Await, ast.AsyncFor)) for node in ast.walk(tree)):
+        wrapped = "async def __example():\n" + textwrap.indent(code, "    ")
+        wrapped += "\n    return locals()\n"
+        exec(compile(wrapped, f"<docstring: {title}>", "exec"), namespace)  # noqa: S102
+        namespace.update(asyncio.run(namespace["__example"]()))  # type: ignore[operator]
+        return
+    for node in tree.body:
+        if isinstance(node, ast.Expr):
+            value = eval(  # noqa: S307  # the docstring's own example
+                compile(ast.Expression(node.value), f"<docstring: {title}>", "eval"),
+                namespace,
+            )
+            shape = expected_shape(lines, node.end_lineno or node.lineno)
+            if shape is not None:
+                assert_shape(value, shape, f"{title}: {ast.unparse(node)}")
+        else:
+            module = ast.Module(body=[node], type_ignores=[])
+            exec(compile(module, f"<docstring: {title}>", "exec"), namespace)  # noqa: S102
+
+
+def test_docstring_has_the_partner_sections():
+    titles = [title for title, _ in sections()]
+    for needed in ("Instantiate", "Invoke", "Stream", "Async", "Audio output"):
+        assert needed in titles
+    for needed in ("Image input", "Audio input", "Video input"):
+        assert needed in titles
+    for needed in ("Token usage", "Response metadata"):
+        assert needed in titles
+
+
+def test_docstring_examples_run_against_the_emulator(emu, tmp_path, monkeypatch):
+    monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-emulator")
+    monkeypatch.setenv("DASHSCOPE_BASE_URL", emu.base_url)
+    monkeypatch.chdir(tmp_path)
+    for name, make in SAMPLE_FILES.items():
+        media.write(tmp_path / name, make())
+    namespace: dict[str, object] = {"__name__": "docstring_examples"}
+    for title, code in sections():
+        run_block(code, namespace, title)  # tracebacks name the section
+
+    sent = {
+        part["type"]
+        for request in emu.requests
+        for message in request.body["messages"]
+        if isinstance(message["content"], list)
+        for part in message["content"]
+    }
+    assert {"image_url", "input_audio", "video_url", "video"} <= sent
+    assert (tmp_path / "hello.wav").exists()
