@@ -331,6 +331,78 @@ class ChatQwenOmni(BaseChatModel):
         `output_version="v1"`). Thinking answers are text only: asking for
         speech as well raises `OmniInputError` before any request.
 
+    Tool calling:
+        ```python
+        from pydantic import BaseModel, Field
+
+
+        class GetWeather(BaseModel):
+            '''Get the current weather in a city.'''
+
+            city: str = Field(description="The city, e.g. Hangzhou")
+
+
+        model_with_tools = model.bind_tools([GetWeather])
+        ai_msg = model_with_tools.invoke("What is the weather in Hangzhou?")
+        ai_msg.tool_calls
+        # [{"name": "GetWeather", "args": {"city": "Hangzhou"}, "id": "call_...",
+        #   "type": "tool_call"}]
+        ```
+
+        `tool_choice` takes `"auto"`, `"none"`, `"required"` (also `"any"` or
+        `True`), a bound tool's name, or an OpenAI
+        `{"type": "function", "function": {"name": ...}}` dict. Streamed calls
+        arrive as `tool_call_chunks` whose arguments add up across chunks;
+        arguments that are not valid JSON land in `invalid_tool_calls`. Tool
+        results go back as `ToolMessage`s, and images, audio or video may sit
+        in the same conversation, so `langchain.agents.create_agent(model,
+        tools=[...])` and LangGraph graphs work as with any chat model. Models
+        whose profile has no tool calling (qwen-omni-turbo, Qwen2.5-Omni, the
+        captioner) raise `OmniInputError` at `bind_tools`, before any request;
+        `limits={"tool_calling": True}` overrides that for a model that has
+        gained it, and unknown model names are let through.
+
+    Structured output:
+        ```python
+        class Joke(BaseModel):
+            '''A joke to tell the user.'''
+
+            setup: str
+            punchline: str
+
+
+        model.with_structured_output(Joke).invoke("Tell me a joke about cats")
+        # Joke(setup="...", punchline="...")
+        model.with_structured_output(Joke, include_raw=True).invoke("A joke")
+        # {"raw": ..., "parsed": ..., "parsing_error": None}
+        ```
+
+        Pydantic classes give instances; TypedDicts and JSON schema dicts give
+        dicts. The default `method="function_calling"` binds the schema as the
+        one tool the model must call: function calling is what Model Studio
+        documents for Qwen-Omni. `method="json_mode"` sends
+        `response_format={"type": "json_object"}`, DashScope's JSON mode: the
+        prompt must describe the keys and mention JSON. `method="json_schema"`
+        is not documented for Qwen-Omni, so it is sent as function calling,
+        with a logged warning, rather than as a `response_format` the API may
+        ignore.
+
+    Thinking:
+        ```python
+        thinker = ChatQwenOmni(model="qwen3-omni-flash", enable_thinking=True)
+        thought = thinker.invoke("Why is the sky blue?")
+        thought.additional_kwargs["reasoning_content"]  # the reasoning, as text
+        [block["type"] for block in thought.content_blocks]  # reasoning, text
+        thought.usage_metadata["output_token_details"]
+        # {"reasoning": 120}
+        ```
+
+        `enable_thinking` goes in the request body (also per call:
+        `model.invoke(..., enable_thinking=True)`). Reasoning streams before
+        the answer as `reasoning` content blocks (one merged block with
+        `output_version="v1"`). Thinking answers are text only: asking for
+        speech as well raises `OmniInputError` before any request.
+
     Token usage:
         ```python
         message.usage_metadata
