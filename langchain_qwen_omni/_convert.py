@@ -255,7 +255,8 @@ def _v0_source_of(
     source_type = block["source_type"]
     if source_type == "id":
         raise _no_file_ids(where, kind)
-    field = {"url": "url", "base64": "data"}.get(source_type)
+    fields = {"url": "url", "base64": "data"}
+    field = fields.get(source_type) if isinstance(source_type, str) else None
     if field is None:
         msg = (
             f"{where}: source_type {source_type!r} is not supported for "
