@@ -234,3 +234,13 @@ def test_long_video_summary(capsys):
     assert "[01:00-01:30]" in out
     assert "Summary: [qwen-omni-turbo emulator]" in out
 
+
+def test_agent_with_media(capsys):
+    assert run("agent_with_media") == 0
+
+    out = capsys.readouterr().out
+    call = out.index("model calls print_cost(")
+    result = out.index("tool print_cost returns: 600 cm2 at 0.05 per cm2 costs 30.00")
+    answer = out.index("answer: ")
+    assert call < result < answer
+    assert "30.00" in out[answer:]
