@@ -242,8 +242,8 @@ class _Job:
             )
         return (
             f"Part {index + 1} of {count}, {where}{of}.{frames} {self.question} "
-            f"Say what is seen and heard in this part, giving times as mm:ss from "
-            f"the start of the whole video (this part starts at {_clock(part.start)})."
+            f"Answer for this part only, giving times as mm:ss from the start of "
+            f"the whole video (this part starts at {_clock(part.start)})."
         )
 
     def merge_messages(self, texts: Sequence[str]) -> list[BaseMessage]:
