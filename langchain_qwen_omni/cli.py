@@ -494,6 +494,14 @@ def _jsonable(value: object) -> object:
     return str(value)
 
 
+def _clock(seconds: float | None) -> str:
+    """Seconds as mm:ss; `None` (the end of a URL video) as "end"."""
+    if seconds is None:
+        return "end"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes:02d}:{rest:02d}"
+
+
 def _progress_callback(progress: Progress, task: TaskID) -> BaseCallbackHandler:
     """A callback handler that moves the bar on the video tool's progress events."""
     from langchain_core.callbacks import BaseCallbackHandler  # noqa: PLC0415
@@ -505,12 +513,13 @@ def _progress_callback(progress: Progress, task: TaskID) -> BaseCallbackHandler:
             del kwargs
             if name != PROGRESS_EVENT:
                 return
-            end = "end" if data.get("end") is None else f"{data['end']:.0f} s"
+            span = f"{_clock(data['start'])}-{_clock(data.get('end'))}"
+            finished = data["done"] == data["total"]
             progress.update(
                 task,
                 total=data["total"],
                 completed=data["done"],
-                description=f"Described {data['start']:.0f} s - {end}",
+                description="Described the video" if finished else f"Described {span}",
             )
 
     return SegmentProgress()

@@ -217,6 +217,7 @@ def test_describe_long_video_in_segments_as_json(runner, emu, tmp_path):
     assert segments[0]["start"] == 0
     assert segments[-1]["end"] == pytest.approx(90.0, abs=0.5)
     assert all(s["end"] - s["start"] <= 40 for s in segments)
+    assert "Described the video" in result.stderr
     assert "3/3 parts" in result.stderr
     assert len(emu.requests) == 4  # three parts and the merge
 
