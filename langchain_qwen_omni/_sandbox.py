@@ -49,7 +49,8 @@ def resolve_video_source(video: str, allowed_dirs: Sequence[str | Path]) -> Vide
     """Accept an http(s) URL, or a path whose real location is allowed.
 
     Relative paths are looked up in each allowed directory in turn. Whether
-    a refused path exists is never revealed.
+    a refused path exists is never revealed. `~` is expanded in the allowed
+    directories (the developer's configuration), never in the input.
 
     Raises:
         OmniInputError: For an empty input, a scheme other than http(s), a
@@ -65,7 +66,7 @@ def resolve_video_source(video: str, allowed_dirs: Sequence[str | Path]) -> Vide
     if "\x00" in text:
         msg = "The video path contains a NUL character."
         raise OmniInputError(msg)
-    roots = [_resolved(Path(folder)) for folder in allowed_dirs]
+    roots = [_resolved(Path(folder).expanduser()) for folder in allowed_dirs]
     if not roots:
         msg = (
             f"Local files are not allowed here, so {text!r} was not read: this "

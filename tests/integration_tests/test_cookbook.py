@@ -235,6 +235,20 @@ def test_long_video_summary(capsys):
     assert "Summary: [qwen-omni-turbo emulator]" in out
 
 
+def test_long_video_agent(capsys):
+    args = ("--seconds", "160", "--concurrency", "2")
+    assert run("long_video_agent", *args) == 0
+
+    out = capsys.readouterr().out
+    call = out.index("agent calls describe_video({'video': 'emulated video'})")
+    chose = out.index("tool chose segments: the video lasts 160.0 s")
+    answer = out.index("answer: [qwen3-omni-flash emulator] The tool describe_video")
+    assert call < chose < answer
+    assert re.findall(r"part (\d)/2 described", out) == ["1", "2"]
+    assert "[00:00-01:20]" in out
+    assert "[01:20-02:40]" in out
+
+
 def test_agent_with_media(capsys):
     assert run("agent_with_media") == 0
 
