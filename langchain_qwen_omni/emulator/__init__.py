@@ -4,7 +4,8 @@ Needs the `emulator` extra (starlette and uvicorn).
 """
 
 from langchain_qwen_omni.emulator.app import RecordedRequest, create_app
+from langchain_qwen_omni.emulator.faults import Fault
 from langchain_qwen_omni.emulator.options import EmulatorOptions
 from langchain_qwen_omni.emulator.server import OmniEmulator
 
-__all__ = ["EmulatorOptions", "OmniEmulator", "RecordedRequest", "create_app"]
+__all__ = ["EmulatorOptions", "Fault", "OmniEmulator", "RecordedRequest", "create_app"]

@@ -24,6 +24,11 @@ from starlette.routing import Route
 
 from langchain_qwen_omni.emulator.answers import encode_events
 from langchain_qwen_omni.emulator.errors import EmulatorError, invalid_parameter
+from langchain_qwen_omni.emulator.faults import (
+    FAULT_HEADER,
+    fault_response,
+    request_fault,
+)
 from langchain_qwen_omni.emulator.options import EmulatorOptions
 from langchain_qwen_omni.emulator.tools import build_answer
 from langchain_qwen_omni.emulator.validation import validate_request
@@ -65,6 +70,9 @@ class RecordedRequest:
     body: dict[str, Any]
     """The parsed JSON body; a body that is not a JSON object is kept as text
     under `"_invalid_json"`."""
+    received_at: float = 0.0
+    """When the request arrived, in `time.monotonic()` seconds (the client's
+    clock too when the emulator runs in-process), e.g. to measure pacing."""
 
 
 class RequestLog:
@@ -219,12 +227,22 @@ def _parse_body(raw: bytes) -> tuple[dict[str, Any], EmulatorError | None]:
 
 async def _chat_completions(request: Request) -> Response:
     """Record, validate, then stream the answer as server-sent events."""
-    body, error = _parse_body(await request.body())
+    received_at = time.monotonic()
+    raw = await request.body()
+    body, error = _parse_body(raw)
     state = request.app.state
     state.request_log.append(
-        RecordedRequest(request.url.path, dict(request.headers), body)
+        RecordedRequest(request.url.path, dict(request.headers), body, received_at)
     )
     options: EmulatorOptions = copy.copy(state.options)
+    try:
+        fault = request_fault(request.headers, raw, options.faults)
+    except ValueError as exc:
+        return error_response(invalid_parameter(f"{FAULT_HEADER}: {exc}"))
+    if fault is not None:
+        if (response := await fault_response(fault, request)) is not None:
+            return response
+        fault.apply(options)
     error = error or validate_request(body, options)
     if error is not None:
         return error_response(error)
@@ -235,8 +253,11 @@ async def _chat_completions(request: Request) -> Response:
         created=int(time.time()),
         audio_id=f"audio_{uuid.uuid4().hex}",
     )
+    events = encode_events(chunks)
+    if fault is not None:
+        events = fault.rewrite(events)
     return StreamingResponse(
-        stream_events(encode_events(chunks), options, lambda: bool(state.closing)),
+        stream_events(events, options, lambda: bool(state.closing)),
         media_type="text/event-stream",
         headers={"cache-control": "no-cache"},
     )

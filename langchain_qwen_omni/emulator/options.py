@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
+from langchain_qwen_omni.emulator.faults import FaultPlan
+
 __all__ = ["EmulatorOptions"]
 
 TranscriptMode = Literal["content", "transcript"]
@@ -43,6 +45,11 @@ class EmulatorOptions:
     body unfinished; `None` streams to the end."""
     text_pieces: int | None = None
     """How many deltas the text is split into; `None` means one per word."""
+    faults: FaultPlan = dataclasses.field(
+        default_factory=FaultPlan, compare=False, repr=False
+    )
+    """Faults queued for the next requests (`OmniEmulator.inject`); shared,
+    not copied, by each request's copy of the options, so a fault is used once."""
 
     def __post_init__(self) -> None:
         """Reject settings that cannot produce a stream."""

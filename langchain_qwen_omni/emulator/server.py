@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
     from typing_extensions import Self
 
+    from langchain_qwen_omni.emulator.faults import Fault, FaultPlan
+
 __all__ = ["OmniEmulator", "serve"]
 
 API_PREFIX = "/compatible-mode/v1"
@@ -140,6 +142,28 @@ class OmniEmulator:
         for name, value in changes.items():
             setattr(self.options, name, value)
         return self.options
+
+    def inject(
+        self, fault: Fault, *, times: int | None = 1, match: str | None = None
+    ) -> None:
+        """Make the next `times` matching requests fail with `fault`.
+
+        Example: `emu.inject(Fault.rate_limit(retry_after=0.1), times=2)`
+        answers two 429s, then serves normally. Faults queue in order;
+        `faults.clear()` drops them, and so does setting fresh `options`.
+
+        Args:
+            fault: What goes wrong (see `Fault`'s constructors).
+            times: How many requests it hits; `None` hits every one.
+            match: Only requests whose JSON body contains this text (e.g. a
+                marker in the prompt), to aim at one of concurrent calls.
+        """
+        self.options.faults.add(fault, times=times, match=match)
+
+    @property
+    def faults(self) -> FaultPlan:
+        """The queue of injected faults: `pending`, `fired`, `clear()`."""
+        return self.options.faults
 
     @property
     def requests(self) -> list[RecordedRequest]:
