@@ -344,6 +344,22 @@ class ChatQwenOmni(BaseChatModel):
         # {"model_name": "qwen3-omni-flash", "finish_reason": "stop",
         #  "model_provider": "qwen_omni"}
         ```
+
+    Model profile and limits:
+        ```python
+        flash = ChatQwenOmni(model="qwen3-omni-flash")
+        flash.profile["max_input_tokens"]  # LangChain's standard profile
+        flash.omni_profile.video_max_seconds  # the finer limits the checks use
+
+        newer = ChatQwenOmni(
+            model="qwen3-omni-flash", limits={"audio_max_seconds": 3600}
+        )
+        newer.omni_profile.audio_max_seconds  # overridden, e.g. for a newer model
+        ```
+
+        Dated snapshots resolve to their family; unknown names to the closest
+        family, with one warning. `limits` takes `OmniModelProfile` fields
+        (or a whole profile); the README's model table lists them all.
     """
 
     model_config = ConfigDict(populate_by_name=True)
