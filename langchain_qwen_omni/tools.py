@@ -419,7 +419,7 @@ def _explained(job: _Job) -> Iterator[None]:
         raise job.explain(exc) from exc
 
 
-def describe_video(
+def _describe(
     options: _Options, request: DescribeVideoInput, config: RunnableConfig
 ) -> VideoDescription:
     """Describe a video: prepare, map the parts concurrently, merge."""
@@ -439,10 +439,10 @@ def describe_video(
         job.close()
 
 
-async def adescribe_video(
+async def _adescribe(
     options: _Options, request: DescribeVideoInput, config: RunnableConfig
 ) -> VideoDescription:
-    """Async twin of `describe_video`: preparing runs in a worker thread.
+    """Async twin of `_describe`: preparing runs in a worker thread.
 
     `abatch_as_completed` bounds the parts in flight with an asyncio
     semaphore of `max_concurrency`.
@@ -557,7 +557,7 @@ class DescribeVideoTool(BaseTool):
             video=video, question=question, start=start, end=end
         )
         with _as_tool_errors():
-            result = describe_video(self._options(), request, ensure_config())
+            result = _describe(self._options(), request, ensure_config())
         return result.answer, result
 
     async def _arun(
@@ -571,7 +571,7 @@ class DescribeVideoTool(BaseTool):
             video=video, question=question, start=start, end=end
         )
         with _as_tool_errors():
-            result = await adescribe_video(self._options(), request, ensure_config())
+            result = await _adescribe(self._options(), request, ensure_config())
         return result.answer, result
 
 
@@ -615,12 +615,12 @@ def create_video_describer(
     def describe(
         value: dict[str, Any] | str, config: RunnableConfig
     ) -> VideoDescription:
-        return describe_video(options, _request(value), config)
+        return _describe(options, _request(value), config)
 
     async def adescribe(
         value: dict[str, Any] | str, config: RunnableConfig
     ) -> VideoDescription:
-        return await adescribe_video(options, _request(value), config)
+        return await _adescribe(options, _request(value), config)
 
     return RunnableLambda(describe, afunc=adescribe, name="describe_video")
 

@@ -709,7 +709,8 @@ class _Segmenter:
 def cut_segments(path: str | Path, plan: VideoPlan, out_dir: str | Path) -> list[Path]:
     """Decode once and write each part as its own MP4, with its sound.
 
-    Segment `i` is written to `out_dir/segment-{i:03d}.mp4` while decoding
+    Segment `i` is written to `out_dir/segment-{i:03d}.mp4` (the folder is
+    created if needed) while decoding
     goes on; at most two segments are open at a time (sound runs a little
     ahead of pictures in a file), so memory does not grow with the length.
 
@@ -721,6 +722,7 @@ def cut_segments(path: str | Path, plan: VideoPlan, out_dir: str | Path) -> list
         msg = f"cut_segments needs a segments plan, got a {plan.kind!r} plan."
         raise ValueError(msg)
     av = _import_av()
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
     source = _open_source(av, Path(path))
     with source:
         video = source.streams.video[0]

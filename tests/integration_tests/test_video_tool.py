@@ -5,6 +5,7 @@ session. Assertions read what reached the emulator: one `video_url` data
 URL per part, each decodable, within the model's limits.
 """
 
+import asyncio
 import base64
 import io
 import itertools
@@ -254,6 +255,40 @@ def test_url_video_is_passed_by_url(turbo, emu) -> None:
     assert [(s.start, s.end) for s in result.segments] == [(0.0, None)]
 
 
+def test_url_video_cannot_be_sampled(turbo, emu) -> None:
+    tool = DescribeVideoTool(llm=turbo, strategy="frames")
+    message = tool.invoke(call({"video": "https://example.com/a.mp4"}))
+    assert message.status == "error"
+    assert "frames needs the video cut, which needs a local file" in message.content
+    assert emu.requests == []
+
+
+async def test_async_preparation_leaves_the_event_loop_free(turbo, videos) -> None:
+    # Cutting 100 s of video takes most of a second of CPU; on the async path
+    # it runs in a worker thread, so a ticker keeps ticking meanwhile.
+    gaps: list[float] = []
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        last = time.monotonic()
+        while not done.is_set():
+            await asyncio.sleep(0.005)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    tool = DescribeVideoTool(llm=turbo, allowed_dirs=[videos])
+    ticking = asyncio.create_task(ticker())
+    started = time.monotonic()
+    await tool.ainvoke(call({"video": "long.mp4"}))
+    elapsed = time.monotonic() - started
+    done.set()
+    await ticking
+    assert elapsed > 0.3
+    assert len(gaps) > elapsed / 0.05
+    assert max(gaps) < 0.25
+
+
 # --- the artifact and progress -----------------------------------------------
 
 
@@ -362,6 +397,7 @@ def test_sandbox_escapes_are_refused_with_nothing_sent(
             "needs a local file",
         ),
         ({"video": "long.mp4", "start": 500}, "selects nothing of a 100.0 s video"),
+        ({"video": "https://example.com/a.mp4", "end": 5}, "needs a local file"),
         ({"video": "long.mp4", "start": -1}, "start: Input should be greater"),
     ],
 )

@@ -239,6 +239,20 @@ def test_cut_segments_fit_every_limit_and_keep_the_sound(
     assert total == pytest.approx(100.0, abs=0.5)
 
 
+def test_silent_video_forced_into_segments(tmp_path: Path) -> None:
+    data = media.mp4(seconds=50.0, width=160, height=120, fps=10, audio=False)
+    video = media.write(tmp_path / "silent.mp4", data)
+    plan = plan_video(probe_video(video), TURBO, strategy="segments")
+    assert plan.encode is not None
+    assert plan.encode.audio_bitrate is None
+    assert "the video has no sound" in plan.reason
+    paths = cut_segments(video, plan, tmp_path / "out")
+    probed = [probe_video(p) for p in paths]
+    assert len(probed) == 2
+    assert not any(p.has_audio for p in probed)
+    assert sum(p.duration for p in probed) == pytest.approx(50.0, abs=0.3)
+
+
 def test_cut_a_time_range(long_video: Path, tmp_path: Path) -> None:
     plan = plan_video(probe_video(long_video), TURBO, start=30, end=75)
     paths = cut_segments(long_video, plan, tmp_path)
