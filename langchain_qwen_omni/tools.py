@@ -47,6 +47,7 @@ from langchain_qwen_omni._sandbox import LocalVideo, resolve_video_source
 from langchain_qwen_omni.audio import OmniAudio
 from langchain_qwen_omni.chat_models import ChatQwenOmni  # noqa: TC001  # a pydantic field type, needed at runtime
 from langchain_qwen_omni.errors import OmniInputError
+from langchain_qwen_omni.media import b64encode
 from langchain_qwen_omni.video import (
     DATA_URL_PREFIX,
     FRAMES_PER_SECOND,
@@ -127,6 +128,7 @@ class VideoDescription:
     video: str
     """The video as given (path or URL)."""
     question: str
+    """The question answered (the default description request when none was given)."""
     duration: float | None
     """The whole video's length in seconds; `None` for URL videos."""
 
@@ -276,9 +278,8 @@ class _Job:
 
 
 def _data_url(prefix: str, data: bytes) -> str:
-    import base64  # noqa: PLC0415  # stdlib, but only needed here
-
-    return prefix + base64.b64encode(data).decode("ascii")
+    # In steps, so the other parts' threads (and the event loop) keep running.
+    return prefix + b64encode(data)
 
 
 def _clock(seconds: float | None) -> str:
