@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from langchain_qwen_omni import ChatQwenOmni
 from langchain_qwen_omni.cli import app, describe_error, lift_global_options
+from langchain_qwen_omni.emulator import Fault
 from tests import media
 
 KEY_ENV = {"DASHSCOPE_API_KEY": "sk-emulator"}
@@ -301,6 +302,40 @@ def test_api_refusal_is_one_readable_line(runner, emu):
     assert lines[0].startswith("Error: The API answered HTTP 404")
     assert "check --model and --base-url" in lines[0]
     assert "Traceback" not in result.output
+
+
+def test_persistent_rate_limit_exits_1_after_the_retries(runner, emu):
+    emu.inject(Fault.rate_limit(retry_after=0.01), times=3)  # the call and 2 retries
+
+    result = run(runner, "--base-url", emu.base_url, "chat", "hi", env=KEY_ENV)
+
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("Error: The API answered HTTP 429 limit_requests: ")
+    assert "You have exceeded your current request limit." in lines[0]
+    assert "wait a little and retry" in lines[0]
+    assert not emu.faults.pending
+
+
+def test_a_passing_rate_limit_is_retried_unseen(runner, emu):
+    emu.inject(Fault.rate_limit(retry_after=0.01), times=1)
+
+    result = run(runner, "--base-url", emu.base_url, "chat", "hi", env=KEY_ENV)
+
+    assert result.exit_code == 0, result.output
+    assert "'hi'" in result.stdout
+    assert result.stderr == ""
+
+
+def test_wrong_key_or_region_hints_at_both(runner, emu):
+    emu.inject(Fault.unauthorized(), times=1)
+
+    result = run(runner, "--base-url", emu.base_url, "chat", "hi", env=KEY_ENV)
+
+    assert result.exit_code == 1
+    assert "HTTP 401" in result.stderr
+    assert "DASHSCOPE_API_KEY and --region/--base-url" in result.stderr
 
 
 def test_rate_limit_error_reads_as_one_line_with_a_hint():
