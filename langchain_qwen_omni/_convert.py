@@ -230,6 +230,11 @@ def _source_of(block: dict[str, Any], kind: str, where: str) -> _Source:
     if (url := _optional_str(block, "url", where)) is not None:
         return _Source(url=url, mime_type=mime)
     if (b64 := _optional_str(block, "base64", where)) is not None:
+        # LangChain turns OpenAI's `input_audio` into an audio block whose
+        # `base64` holds `data` as given, which Omni allows to be a URL. A
+        # scheme (`https:`, `data:`) cannot occur in base64, so this is safe.
+        if url_scheme(b64) is not None:
+            return _Source(url=b64, mime_type=mime)
         return _Source(b64=b64, mime_type=mime)
     extras = block.get("extras")
     if isinstance(extras, dict) and "path" in extras:
@@ -406,6 +411,25 @@ def _input_audio_block(
 
 
 # --------------------------------------------------------------------- media
+@dataclasses.dataclass(frozen=True)
+class _Resolved:
+    """A block's media after the checks: a remote `url`, or valid base64."""
+
+    url: str | None = None
+    b64: str | None = None
+    mime_type: str | None = None
+    sniffed: bool = False
+    """Whether `mime_type` comes from the content rather than a label."""
+
+    @property
+    def data(self) -> str:
+        """The base64 data of inline media."""
+        if self.b64 is None:  # pragma: no cover - callers check `url` first
+            msg = "remote media has no inline data"
+            raise RuntimeError(msg)
+        return self.b64
+
+
 _DATA_URL = re.compile(r"data:([^,]*),", re.IGNORECASE)
 
 
@@ -460,10 +484,8 @@ class _MediaCache:
         self._checked[id(b64)] = (b64, clean, head)
         return clean, head
 
-    def _resolve(
-        self, source: _Source, kind: Kind, where: str
-    ) -> tuple[str | None, str | None, str | None]:
-        """`(url, b64, mime)`: a remote URL, or checked base64 with its mime type.
+    def _resolve(self, source: _Source, kind: Kind, where: str) -> _Resolved:
+        """A remote URL, or checked base64 with its mime type.
 
         The mime type is sniffed from the content when it can be, else the
         block's label; content of another kind is an error.
@@ -477,7 +499,7 @@ class _MediaCache:
             url = source.url or ""
             scheme = url_scheme(url)
             if scheme in {"http", "https"}:
-                return url, None, label
+                return _Resolved(url=url, mime_type=label)
             if scheme != "data":
                 raise _bad_url(url, kind, where)
             label, payload = _split_data_url(url, where)
@@ -494,38 +516,38 @@ class _MediaCache:
                     "or give the right file."
                 )
                 raise OmniInputError(msg)
-            return None, b64, mime
-        return None, b64, label
+            return _Resolved(b64=b64, mime_type=mime, sniffed=True)
+        return _Resolved(b64=b64, mime_type=label)
 
     # -- wire values per kind
     def image_url(self, source: _Source, where: str) -> str:
         """An http(s) URL, or `data:image/<type>;base64,...`."""
-        url, b64, mime = self._resolve(source, "image", where)
-        if url is not None:
-            return url
-        assert b64 is not None  # noqa: S101  # _resolve returns one of the two
+        resolved = self._resolve(source, "image", where)
+        if resolved.url is not None:
+            return resolved.url
+        mime = resolved.mime_type
         if kind_of(mime) != "image":
             msg = (
                 f"{where}: cannot tell the image type (mime_type {mime!r}). "
                 "Give mime_type='image/png' (or jpeg, webp, ...)."
             )
             raise OmniInputError(msg)
-        return data_url(b64, mime)
+        return data_url(resolved.data, mime)
 
     def video_url(self, source: _Source, where: str) -> str:
         """An http(s) URL, or `data:;base64,...` as Omni documents for video."""
-        url, b64, _ = self._resolve(source, "video", where)
-        if url is not None:
-            return url
-        assert b64 is not None  # noqa: S101
-        return data_url(b64)
+        resolved = self._resolve(source, "video", where)
+        return resolved.url or data_url(resolved.data)
 
     def audio_data(
         self, source: _Source, where: str, given_format: str | None = None
     ) -> tuple[str, str]:
         """`input_audio` data (URL or `data:;base64,...`) and its `format`."""
-        url, b64, mime = self._resolve(source, "audio", where)
-        fmt = given_format.strip().lower() if given_format else None
+        resolved = self._resolve(source, "audio", where)
+        url, mime = resolved.url, resolved.mime_type
+        fmt = audio_format(mime) if resolved.sniffed else None  # content first
+        if fmt is None and given_format:
+            fmt = given_format.strip().lower()
         fmt = fmt or audio_format(mime, url)
         if fmt is None:
             msg = (
@@ -534,10 +556,7 @@ class _MediaCache:
                 "aac, amr, 3gpp) on the block, or 'format' in input_audio."
             )
             raise OmniInputError(msg)
-        if url is not None:
-            return url, fmt
-        assert b64 is not None  # noqa: S101
-        return data_url(b64), fmt
+        return url or data_url(resolved.data), fmt
 
 
 def _split_data_url(url: str, where: str) -> tuple[str | None, str]:

@@ -218,9 +218,10 @@ AUDIO_FORMATS: dict[str, str] = {
     "audio/m4a": "aac",
     "audio/amr": "amr",
     "audio/amr-wb": "amr",
-    "audio/3gpp": "3gp",
-    "audio/3gpp2": "3gp",
-    "video/3gpp": "3gp",
+    "audio/3gp": "3gp",
+    "audio/3gpp": "3gpp",
+    "audio/3gpp2": "3gpp",
+    "video/3gpp": "3gpp",
     "audio/flac": "flac",
     "audio/x-flac": "flac",
     "audio/ogg": "ogg",
@@ -253,13 +254,19 @@ _SUFFIX_FORMATS = {
 def audio_format(mime_type: str | None = None, url: str | None = None) -> str | None:
     """The `input_audio.format` for a mime type, else for a URL's path suffix.
 
-    The URL's query string and fragment are ignored
-    (`https://x/a.MP3?sig=1` is `mp3`). Returns `None` when neither tells.
+    Other `audio/<name>` types give `<name>`, as LangChain labels OpenAI's
+    `input_audio` format `f` as `audio/<f>`. The URL's query string and
+    fragment are ignored (`https://x/a.MP3?sig=1` is `mp3`). Returns `None`
+    when neither tells.
     """
     if mime_type:
         essence = mime_type.partition(";")[0].strip().lower()
         if essence in AUDIO_FORMATS:
             return AUDIO_FORMATS[essence]
+        top, _, sub = essence.partition("/")
+        sub = sub.removeprefix("x-")
+        if top == "audio" and sub.isalnum() and sub.isascii():
+            return sub  # e.g. `audio/3gpp` made by LangChain from format "3gpp"
     if url and not url.startswith("data:"):
         path = re.split(r"[?#]", url, maxsplit=1)[0]
         return _SUFFIX_FORMATS.get(Path(path.rpartition("/")[2]).suffix.lower())

@@ -6,6 +6,7 @@ import base64
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from langchain_core.language_models._utils import _normalize_messages
 from langchain_core.messages import (
     AIMessage,
     ChatMessage,
@@ -316,6 +317,33 @@ def test_omni_frame_list_is_checked_and_normalized() -> None:
 def test_frames_may_be_urls_in_extras() -> None:
     block = {"type": "video", "extras": {"frames": ["https://x.test/1.jpg"] * 3}}
     assert part(block) == {"type": "video", "video": ["https://x.test/1.jpg"] * 3}
+
+
+@pytest.mark.parametrize(
+    ("data", "fmt", "wire_data", "wire_format"),
+    [
+        ("https://x.test/q", "3gpp", "https://x.test/q", "3gpp"),
+        ("https://x.test/q.wav", "mp3", "https://x.test/q.wav", "mp3"),
+        (f"data:;base64,{WAV64}", "wav", f"data:;base64,{WAV64}", "wav"),
+        (WAV64, "mp3", f"data:;base64,{WAV64}", "wav"),  # the content decides
+    ],
+)
+def test_input_audio_as_langchain_normalizes_it(
+    data: str, fmt: str, wire_data: str, wire_format: str
+) -> None:
+    """`invoke` turns OpenAI's `input_audio` into a v1 audio block first.
+
+    Its `base64` then holds `data` as given (a URL too) and its mime type
+    is `audio/<format>`; the wire part must be what the raw block gives.
+    """
+    raw = HumanMessage(
+        content=[{"type": "input_audio", "input_audio": {"data": data, "format": fmt}}]
+    )
+    (normalized,) = _normalize_messages([raw])
+    assert normalized.content[0]["type"] == "audio"  # type: ignore[index]
+    expected = [{"role": "user", "content": [audio_part(wire_data, wire_format)]}]
+    assert convert_messages([normalized]) == expected
+    assert convert_messages([raw]) == expected
 
 
 # ------------------------------------------------------- encoded once per call

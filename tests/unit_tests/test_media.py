@@ -104,7 +104,7 @@ def test_containers_are_renamed_for_audio() -> None:
         ("audio/mp4", None, "aac"),
         ("audio/x-m4a", None, "aac"),
         ("audio/amr", None, "amr"),
-        ("audio/3gpp", None, "3gp"),
+        ("audio/3gpp", None, "3gpp"),
         ("AUDIO/MPEG", None, "mp3"),
         (None, "https://x.test/a/b.mp3", "mp3"),
         (None, "https://x.test/b.WAV?sig=abc.mp3&x=.aac", "wav"),
@@ -118,6 +118,9 @@ def test_containers_are_renamed_for_audio() -> None:
         (None, "https://x.test/dir.mp3/file?x", None),
         (None, None, None),
         ("image/png", None, None),
+        ("audio/3gp", None, "3gp"),
+        ("audio/x-aiff", None, "aiff"),
+        ("audio/odd type", None, None),
     ],
 )
 def test_audio_format(mime: str | None, url: str | None, fmt: str | None) -> None:
