@@ -570,12 +570,14 @@ class _SegmentWriter:
         self._audio: Any = None
         self._resampler: Any = None
         self._samples = 0
+        self._sample_tick = Fraction(1, 1)
         if settings.audio_bitrate and audio_source is not None:
             rate = min(_AAC_RATES, key=lambda r: abs(r - audio_source.rate))
             layout = "mono" if audio_source.channels == 1 else "stereo"
             audio = self._container.add_stream("aac", rate=rate, layout=layout)
             audio.bit_rate = settings.audio_bitrate
             self._audio = audio
+            self._sample_tick = Fraction(1, rate)
             self._resampler = av.AudioResampler(
                 format="fltp", layout=layout, rate=rate, frame_size=1024
             )
@@ -596,7 +598,10 @@ class _SegmentWriter:
             self._write_sound(piece)
 
     def _write_sound(self, piece: Any) -> None:
+        # Counted in samples: the source's time base (e.g. 1/1000 in MKV)
+        # would otherwise rescale these timestamps.
         piece.pts = self._samples
+        piece.time_base = self._sample_tick
         self._samples += piece.samples
         self._container.mux(self._audio.encode(piece))
 

@@ -253,6 +253,41 @@ def test_silent_video_forced_into_segments(tmp_path: Path) -> None:
     assert sum(p.duration for p in probed) == pytest.approx(50.0, abs=0.3)
 
 
+def mkv_with_opus(path: Path, seconds: float) -> Path:
+    """An MKV whose streams count time in milliseconds, not in samples."""
+    rate, fps = 48_000, 10
+    with av.open(str(path), mode="w") as container:
+        video = container.add_stream("mpeg4", rate=fps)
+        video.width, video.height, video.pix_fmt = 160, 120, "yuv420p"
+        sound = container.add_stream("libopus", rate=rate, layout="stereo")
+        for index in range(round(seconds * fps)):
+            picture = media.rgb_array(160, 120, seed=index)
+            container.mux(video.encode(av.VideoFrame.from_ndarray(picture)))
+        container.mux(video.encode())
+        step = sound.codec_context.frame_size
+        for start in range(0, round(seconds * rate), step):
+            frame = av.AudioFrame(format="s16", layout="stereo", samples=step)
+            for plane in frame.planes:
+                plane.update(bytes(plane.buffer_size))
+            frame.sample_rate, frame.pts = rate, start
+            container.mux(sound.encode(frame))
+        container.mux(sound.encode())
+    return path
+
+
+def test_cut_keeps_time_when_the_source_counts_in_milliseconds(tmp_path: Path) -> None:
+    video = mkv_with_opus(tmp_path / "talk.mkv", 50.0)
+    plan = plan_video(probe_video(video), TURBO)
+    paths = cut_segments(video, plan, tmp_path / "out")
+    for path, part in zip(paths, plan.parts, strict=True):
+        probed = probe_video(path)
+        assert probed.has_audio
+        assert probed.duration == pytest.approx(part.end - part.start, abs=0.25)
+        with av.open(str(path)) as container:
+            sound = container.streams.audio[0]
+            assert float(sound.duration * sound.time_base) <= 26.0
+
+
 def test_cut_a_time_range(long_video: Path, tmp_path: Path) -> None:
     plan = plan_video(probe_video(long_video), TURBO, start=30, end=75)
     paths = cut_segments(long_video, plan, tmp_path)
