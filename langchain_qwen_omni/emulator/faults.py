@@ -48,7 +48,14 @@ FAULT_HEADER = "x-omni-fault"
 """Request header that injects a fault into that request alone."""
 
 FaultKind = Literal[
-    "rate_limit", "server_error", "reset", "cut", "malformed", "slow", "oversized"
+    "rate_limit",
+    "server_error",
+    "unauthorized",
+    "reset",
+    "cut",
+    "malformed",
+    "slow",
+    "oversized",
 ]
 
 _KINDS = ", ".join(get_args(FaultKind))
@@ -73,7 +80,8 @@ class Fault:
 
     Attributes:
         kind: What goes wrong.
-        status: HTTP status of `rate_limit` and `server_error` answers.
+        status: HTTP status of `rate_limit`, `server_error` and
+            `unauthorized` answers.
         retry_after: Seconds sent in `Retry-After` (429 and 5xx); `None` sends
             no header, so clients fall back to their own backoff.
         after_events: How many SSE events go out before a `cut` or a
@@ -126,6 +134,11 @@ class Fault:
             msg = f"server_error status must be 5xx, got {status}"
             raise ValueError(msg)
         return cls("server_error", status=status, retry_after=retry_after)
+
+    @classmethod
+    def unauthorized(cls) -> Fault:
+        """A 401 `invalid_api_key` answer, as for a wrong key or region."""
+        return cls("unauthorized", status=401)
 
     @classmethod
     def reset(cls) -> Fault:
@@ -197,9 +210,17 @@ class Fault:
     # --- what the fault does (pure) ---
 
     def error(self) -> EmulatorError | None:
-        """The HTTP error answer of a `rate_limit` or `server_error`, else None."""
+        """The HTTP error answer of this fault, or None if it is no HTTP error."""
         if self.kind == "rate_limit":
             return rate_limited(self.retry_after)
+        if self.kind == "unauthorized":
+            body = error_body(
+                "Incorrect API key provided. For details, see: "
+                "https://www.alibabacloud.com/help/en/model-studio/"
+                "error-code#apikey-error",
+                code="invalid_api_key",
+            )
+            return EmulatorError(401, body)
         if self.kind != "server_error":
             return None
         type_, message = _SERVER_ERROR_MESSAGES.get(
@@ -350,7 +371,8 @@ def request_fault(
 async def fault_response(fault: Fault, request: Request) -> Response | None:
     """Answer, drop or stall a request before its answer starts.
 
-    Returns the error response of a `rate_limit` or `server_error`; for a
+    Returns the error response of a `rate_limit`, `server_error` or
+    `unauthorized` fault; for a
     `reset`, drops the connection and returns a response that is never sent;
     for a `slow` fault, waits `first_byte_delay` and returns None, as for
     faults that act on the stream itself.

@@ -190,6 +190,15 @@ async def test_retry_after_is_honoured(emu: OmniEmulator, mode: str) -> None:
     assert 0.3 <= second.received_at - first.received_at < 2.0
 
 
+@pytest.mark.parametrize("mode", MODES)
+async def test_401_is_not_retried(emu: OmniEmulator, mode: str) -> None:
+    emu.inject(Fault.unauthorized(), times=None)
+    with pytest.raises(openai.AuthenticationError, match="Incorrect API key") as info:
+        await invoke(model(emu, max_retries=3), mode, "who am I")
+    assert info.value.code == "invalid_api_key"
+    assert len(emu.requests) == 1
+
+
 def test_400_is_not_retried(emu: OmniEmulator) -> None:
     chat = model(emu, max_retries=3, default_headers={FAULT_HEADER: "flood"})
     with pytest.raises(openai.BadRequestError, match="unknown fault kind 'flood'"):
@@ -361,6 +370,7 @@ async def test_abatch_return_exceptions_keeps_good_results(emu: OmniEmulator) ->
         Fault.rate_limit(),
         Fault.rate_limit(retry_after=1.5),
         Fault.server_error(503, retry_after=2),
+        Fault.unauthorized(),
         Fault.reset(),
         Fault.cut(0),
         Fault.cut(7),
