@@ -26,8 +26,11 @@ image URLs. Only `http://`, `https://` and `data:` URLs pass; anything else,
 and base64 that does not decode, is an `OmniInputError` naming the message
 and block.
 
-Assistant turns go back as text only (Omni refuses media there): speech and
-media are dropped, and the spoken transcript stands in for empty text.
+Assistant turns go back as text (Omni refuses media there): speech is
+dropped, its transcript standing in for empty text. Other media in an
+assistant turn is converted like user media and left to the conversation
+rules (`rules.py`), which flatten the turn to its text with a warning, or
+raise under `strict=True`.
 """
 
 from __future__ import annotations
@@ -91,7 +94,7 @@ def convert_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------ messages
 def _to_wire(message: BaseMessage, index: int, media: _MediaCache) -> dict[str, Any]:
     if isinstance(message, AIMessage):
-        return _assistant_to_wire(message)
+        return _assistant_to_wire(message, index, media)
     if isinstance(message, ToolMessage):
         return {
             "role": "tool",
@@ -105,7 +108,7 @@ def _to_wire(message: BaseMessage, index: int, media: _MediaCache) -> dict[str, 
     elif isinstance(message, ChatMessage):
         role = message.role
         if role == "assistant":
-            return {"role": role, "content": _assistant_text(message)}
+            return {"role": role, "content": _assistant_content(message, index, media)}
     else:
         msg = (
             f"Message {index} is a {type(message).__name__}, which Omni cannot take. "
@@ -134,9 +137,50 @@ def _assistant_text(message: BaseMessage) -> str:
     return ""
 
 
-def _assistant_to_wire(message: AIMessage) -> dict[str, Any]:
-    """Assistant turns go back as text only: Omni refuses media (and speech) there."""
-    wire: dict[str, Any] = {"role": "assistant", "content": _assistant_text(message)}
+_ASSISTANT_MEDIA = frozenset(
+    {"image", "video", "file", "image_url", "video_url", "input_audio"}
+)
+"""Media an assistant turn may hold besides speech (its `audio` blocks)."""
+
+
+def _assistant_content(
+    message: BaseMessage, index: int, media: _MediaCache
+) -> str | list[dict[str, Any]]:
+    """An assistant turn's text, and any media it holds as wire parts.
+
+    Omni takes text only in assistant turns. Speech (audio blocks,
+    `additional_kwargs["audio"]`) is the normal history of a spoken
+    conversation and gives way to its transcript here, silently. Other media
+    (say, an image another model generated) is converted and left to the
+    conversation rules, which send the turn as its text with a warning, or
+    raise `OmniConversationError` under `strict=True`.
+    """
+    content = message.content
+    if not isinstance(content, list) or not any(
+        isinstance(block, dict) and block.get("type") in _ASSISTANT_MEDIA
+        for block in content
+    ):
+        return _assistant_text(message)
+    parts: list[dict[str, Any]] = []
+    for block_index, block in enumerate(content):
+        where = f"Message {index}, block {block_index}"
+        if isinstance(block, str):
+            parts.append({"type": "text", "text": block})
+        elif isinstance(block, dict) and block.get("type") == "text":
+            parts.append(_text_block(block, where, media))
+        elif isinstance(block, dict) and block.get("type") in _ASSISTANT_MEDIA:
+            parts.append(_block_to_wire(block, where, media))
+    return parts
+
+
+def _assistant_to_wire(
+    message: AIMessage, index: int, media: _MediaCache
+) -> dict[str, Any]:
+    """An assistant turn in the OpenAI shape: content, then tool calls."""
+    wire: dict[str, Any] = {
+        "role": "assistant",
+        "content": _assistant_content(message, index, media),
+    }
     calls = [
         *(_tool_call_to_wire(call) for call in message.tool_calls),
         *(_invalid_tool_call_to_wire(call) for call in message.invalid_tool_calls),

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import hashlib
 import io
+import logging
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ from PIL import Image
 from langchain_qwen_omni import (
     ChatQwenOmni,
     OmniAudio,
+    OmniConversationError,
     OmniInputError,
     audio_block,
     chat_models,
@@ -286,6 +288,41 @@ def test_history_is_sent_in_openai_shape(chat: ChatQwenOmni, emu: OmniEmulator) 
         "tool_call_id": "call_1",
         "content": "Cats purr.",
     }
+
+
+def test_assistant_media_is_flattened_or_refused(
+    chat: ChatQwenOmni, emu: OmniEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Speech in history goes as its transcript, silently; other media warns."""
+    spoken = AIMessage(
+        content=[
+            {"type": "text", "text": "A cat."},
+            {"type": "audio", "base64": "AAAA", "extras": {"transcript": "A cat."}},
+        ]
+    )
+    drawn = AIMessage(
+        content_blocks=[{"type": "text", "text": "Drawn: "}, image_block(media.png())]
+    )
+    question = HumanMessage("And now?")
+    with caplog.at_level(logging.WARNING, logger="langchain_qwen_omni"):
+        chat.invoke([HumanMessage("What is it?"), spoken, question])
+    assert emu.requests[-1].body["messages"][1] == {
+        "role": "assistant",
+        "content": "A cat.",
+    }
+    assert not caplog.records
+    with caplog.at_level(logging.WARNING, logger="langchain_qwen_omni"):
+        chat.invoke([HumanMessage("Draw"), drawn, question])
+    assert emu.requests[-1].body["messages"][1] == {
+        "role": "assistant",
+        "content": "Drawn: ",
+    }
+    assert "assistant" in caplog.text
+    emu.clear()
+    strict = chat.model_copy(update={"strict": True})
+    with pytest.raises(OmniConversationError, match="Message 1 is an assistant"):
+        strict.invoke([HumanMessage("Draw"), drawn, question])
+    assert emu.requests == []
 
 
 @pytest.mark.parametrize(

@@ -500,11 +500,12 @@ def test_non_dict_block_and_unknown_message() -> None:
 
 
 # --------------------------------------------------- assistant, tool messages
-def test_assistant_turns_are_text_only() -> None:
+def test_assistant_speech_is_dropped_for_its_text() -> None:
     message = AIMessage(
         content=[
             {"type": "text", "text": "Here "},
-            {"type": "image", "url": "https://x.test/a.png"},
+            {"type": "audio", "base64": "AAAA", "mime_type": "audio/pcm"},
+            {"type": "reasoning", "reasoning": "hmm"},
             {"type": "text", "text": "it is."},
         ],
         additional_kwargs={"audio": {"id": "a1", "data": "AAAA", "transcript": "x"}},
@@ -512,6 +513,29 @@ def test_assistant_turns_are_text_only() -> None:
     (wire,) = convert_messages([message])
     assert wire == {"role": "assistant", "content": "Here it is."}
     assert type(wire["content"]) is str
+
+
+def test_assistant_media_is_converted_for_the_rules_to_judge() -> None:
+    """Media (not speech) stays, so `strict=True` can refuse it; rules flatten it."""
+    message = AIMessage(
+        content=[
+            "Here ",
+            {"type": "image", "url": "https://x.test/a.png"},
+            {"type": "audio", "base64": "AAAA"},
+            {"type": "text", "text": "it is."},
+        ]
+    )
+    (wire,) = convert_messages([HumanMessage("draw"), message])[1:]
+    assert wire == {
+        "role": "assistant",
+        "content": [
+            {"type": "text", "text": "Here "},
+            image_part("https://x.test/a.png"),
+            {"type": "text", "text": "it is."},
+        ],
+    }
+    with pytest.raises(OmniInputError, match=r"Message 0, block 0: .*refused"):
+        convert_messages([AIMessage(content=[{"type": "image", "url": "file:///a"}])])
 
 
 def test_assistant_speech_without_text_keeps_the_transcript() -> None:
