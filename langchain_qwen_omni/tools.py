@@ -9,7 +9,9 @@ chains) share one pipeline:
 3. map: describe every part concurrently (at most `max_concurrency` at a
    time), each prompt naming the time range it covers; a progress event
    goes out through LangChain callbacks as each part finishes;
-4. reduce: one text call merges the parts into one answer with timestamps.
+4. reduce: one text call merges the parts into one answer with timestamps
+   (when the parts' texts would not fit the model's input at once, runs of
+   them are first condensed, concurrently, round after round).
 
 The sync and async paths share every step but their I/O loop: preparing a
 video (decoding, encoding) runs in a worker thread on the async path, so
@@ -65,6 +67,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
     import openai
+    from langchain_core.language_models import LanguageModelInput
     from langchain_core.messages import BaseMessage, UsageMetadata
     from langchain_core.runnables import Runnable, RunnableConfig
 
@@ -248,18 +251,30 @@ class _Job:
             f"the whole video (this part starts at {_clock(part.start)})."
         )
 
-    def merge_messages(self, texts: Sequence[str]) -> list[BaseMessage]:
-        """The reduce request: every part's text under its time range, then the task."""
-        lines = [
-            f"[{_clock(part.start)}-{_clock(part.end)}] {' '.join(text.split())}"
-            for part, text in zip(self.parts, texts, strict=True)
-        ]
-        prompt = (
-            "Descriptions of consecutive parts of one video:\n"
-            + "\n".join(lines)
-            + f"\n\nQuestion: {self.question}\nAnswer it for the whole video in "
-            "one text, citing times as [mm:ss-mm:ss]. Do not mention the parts."
+    def merge_messages(
+        self, items: Sequence[VideoSegment], *, final: bool = True
+    ) -> list[BaseMessage]:
+        """A reduce request: each item's text under its time range, then the task.
+
+        The final merge answers the question for the whole video; an
+        intermediate one (when the final would not fit the model's input)
+        condenses a run of consecutive items into one.
+        """
+        first, last = _clock(items[0].start), _clock(items[-1].end)
+        heading = (
+            "Descriptions of consecutive parts of one video:"
+            if final
+            else f"Descriptions of consecutive parts of one video, {first}-{last}:"
         )
+        task = (
+            f"Question: {self.question}\nAnswer it for the whole video in one "
+            "text, citing times as [mm:ss-mm:ss]. Do not mention the parts."
+            if final
+            else f"Combine them into one description of {first}-{last}, citing "
+            "times as [mm:ss-mm:ss] and keeping every detail that helps answer: "
+            f"{self.question}"
+        )
+        prompt = f"{heading}\n{_merge_lines(items)}\n\n{task}"
         return [HumanMessage(content=prompt)]
 
     def explain(self, exc: openai.BadRequestError) -> OmniInputError:
@@ -275,6 +290,59 @@ class _Job:
             )
             return OmniInputError(msg)
         return OmniInputError(f"The API refused the request: {text}")
+
+
+def _merge_lines(items: Sequence[VideoSegment]) -> str:
+    return "\n".join(
+        f"[{_clock(item.start)}-{_clock(item.end)}] {' '.join(item.text.split())}"
+        for item in items
+    )
+
+
+def _merge_groups(
+    items: Sequence[VideoSegment], budget: int
+) -> list[list[VideoSegment]]:
+    """Consecutive runs of items whose merge prompt stays within `budget` chars.
+
+    A run holds at least two items, so every round of merges at least
+    halves the count, whatever the budget.
+    """
+    groups: list[list[VideoSegment]] = [[]]
+    size = 0
+    for item in items:
+        cost = len(_merge_lines([item])) + 1
+        if len(groups[-1]) >= 2 and size + cost > budget:  # noqa: PLR2004
+            groups.append([])
+            size = 0
+        groups[-1].append(item)
+        size += cost
+    return groups
+
+
+class _MergeRound:
+    """One round of intermediate merges: requests out, condensed items back."""
+
+    def __init__(self, run: _Run, groups: list[list[VideoSegment]]) -> None:
+        self._run = run
+        self._groups = groups
+        self.requests: list[LanguageModelInput] = [
+            run.job.merge_messages(group, final=False)
+            for group in groups
+            if len(group) > 1
+        ]
+
+    def finish(self, answers: Sequence[BaseMessage]) -> list[VideoSegment]:
+        """Replace each merged group by one item spanning its time range."""
+        merged = iter(answers)
+        items = []
+        for group in self._groups:
+            if len(group) == 1:
+                items.append(group[0])
+                continue
+            message = _as_ai(next(merged))
+            self._run.calls.append(message)
+            items.append(VideoSegment(group[0].start, group[-1].end, message.text))
+        return items
 
 
 def _data_url(prefix: str, data: bytes) -> str:
@@ -340,16 +408,21 @@ class _Run:
         self.total = len(job.parts)
         self.done = 0
         self.messages: dict[int, AIMessage] = {}
-        # Parts of a multi-part video answer in text: only the merge speaks.
-        mapper_llm = (
+        self.calls: list[AIMessage] = []
+        """Every answer but the parts' (intermediate and final merges)."""
+        # Parts of a multi-part video answer in text: only the final merge speaks.
+        self.text_llm = (
             options.llm
             if self.total == 1
             else options.llm.model_copy(update={"modalities": ["text"]})
         )
         self.mapper: Runnable[int, BaseMessage] = RunnableLambda(
             job.part_messages, name="video_part_messages"
-        ) | mapper_llm.with_config(run_name="describe_video_part")
+        ) | self.text_llm.with_config(run_name="describe_video_part")
         self.inputs = list(range(self.total))
+        # Characters of merge prompt the model surely takes (a token is at
+        # least one character), with room left for the answer.
+        self.budget = int(options.llm.omni_profile.max_input_tokens * 0.8)
 
     def map_config(self, config: RunnableConfig) -> RunnableConfig:
         return patch_config(config, max_concurrency=self.options.max_concurrency)
@@ -359,40 +432,44 @@ class _Run:
         self.messages[index] = _as_ai(message)
         self.done += 1
         part = self.job.parts[index]
-        url_whole = not isinstance(self.job.source, LocalVideo)
         return {
             "done": self.done,
             "total": self.total,
             "index": index,
             "start": part.start,
-            "end": None if url_whole else part.end,
+            "end": self._end(part),
         }
 
-    def texts(self) -> list[str]:
-        return [self.messages[i].text for i in range(self.total)]
+    def _end(self, part: VideoPart) -> float | None:
+        return part.end if isinstance(self.job.source, LocalVideo) else None
 
-    def merge_messages(self) -> list[BaseMessage] | None:
-        """The reduce request, or `None` when a single part is the answer."""
-        return self.job.merge_messages(self.texts()) if self.total > 1 else None
+    def segments(self) -> list[VideoSegment]:
+        return [
+            VideoSegment(part.start, self._end(part), self.messages[i].text)
+            for i, part in enumerate(self.job.parts)
+        ]
+
+    def condense(self, items: list[VideoSegment]) -> _MergeRound | None:
+        """The next round of intermediate merges; `None` once the final fits."""
+        if len(items) <= 2 or len(_merge_lines(items)) <= self.budget:  # noqa: PLR2004
+            return None
+        return _MergeRound(self, _merge_groups(items, self.budget))
+
+    def final_request(self, items: list[VideoSegment]) -> list[BaseMessage] | None:
+        """The final merge, or `None` when a single part is the answer."""
+        return self.job.merge_messages(items) if self.total > 1 else None
 
     def result(self, final: BaseMessage | None) -> VideoDescription:
-        calls = [self.messages[i] for i in range(self.total)]
-        answer = calls[0] if final is None else _as_ai(final)
-        if final is not None:
-            calls.append(answer)
+        parts = [self.messages[i] for i in range(self.total)]
+        answer = parts[0] if final is None else _as_ai(final)
         usage: UsageMetadata | None = None
-        for message in calls:
+        for message in [*parts, *self.calls] + ([answer] if final else []):
             if message.usage_metadata:
                 usage = add_usage(usage, message.usage_metadata)
-        url_whole = not isinstance(self.job.source, LocalVideo)
-        segments = tuple(
-            VideoSegment(part.start, None if url_whole else part.end, text)
-            for part, text in zip(self.job.parts, self.texts(), strict=True)
-        )
         speaks = "audio" in self.options.llm.modalities
         return VideoDescription(
             answer=answer.text,
-            segments=segments,
+            segments=tuple(self.segments()),
             strategy=self.job.plan.kind,
             reason=self.job.plan.reason,
             audio=OmniAudio.from_message(answer) if speaks else None,
@@ -433,7 +510,11 @@ def _describe(
             ):
                 data = run.collect(index, message)
                 dispatch_custom_event(PROGRESS_EVENT, data, config=config)
-            merge = run.merge_messages()
+            items = run.segments()
+            while step := run.condense(items):
+                answers = run.text_llm.batch(step.requests, run.map_config(config))
+                items = step.finish(answers)
+            merge = run.final_request(items)
             final = options.llm.invoke(merge, config) if merge else None
         return run.result(final)
     finally:
@@ -457,7 +538,13 @@ async def _adescribe(
             ):
                 data = run.collect(index, message)
                 await adispatch_custom_event(PROGRESS_EVENT, data, config=config)
-            merge = run.merge_messages()
+            items = run.segments()
+            while step := run.condense(items):
+                answers = await run.text_llm.abatch(
+                    step.requests, run.map_config(config)
+                )
+                items = step.finish(answers)
+            merge = run.final_request(items)
             final = await options.llm.ainvoke(merge, config) if merge else None
         return run.result(final)
     finally:

@@ -185,6 +185,47 @@ def test_long_video_is_cut_into_segments_that_fit(turbo, videos, emu) -> None:
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_parts_too_long_to_merge_at_once_are_condensed_first(
+    videos, emu, mode
+) -> None:
+    # A model that takes only ~400 tokens: the three parts' texts (about
+    # 250 characters each) cannot be merged in one call.
+    small = ChatQwenOmni(
+        model="qwen-omni-turbo",
+        base_url=emu.base_url,
+        api_key="sk-emu",
+        max_retries=0,
+        limits={"max_input_tokens": 400},
+    )
+    recorder = Recorder()
+    tool = DescribeVideoTool(llm=small, allowed_dirs=[videos])
+    config: RunnableConfig = {"callbacks": [recorder]}
+    args = call({"video": "long.mp4"})
+    message = (
+        tool.invoke(args, config=config)
+        if mode == "sync"
+        else await tool.ainvoke(args, config=config)
+    )
+    *_, condense, final = (r.body for r in emu.requests)
+    (condense_part,) = user_parts(condense)
+    assert condense_part["text"].startswith(
+        "Descriptions of consecutive parts of one video, 00:00-01:07:"
+    )
+    assert "Combine them into one description of 00:00-01:07" in condense_part["text"]
+    (final_part,) = user_parts(final)
+    assert final_part["text"].startswith(
+        "Descriptions of consecutive parts of one video:\n[00:00-01:07] "
+    )
+    assert "\n[01:07-01:40] [qwen-omni-turbo emulator]" in final_part["text"]
+    assert len(emu.requests) == 5  # three parts, one condensing, the final merge
+    result = message.artifact
+    assert len(result.segments) == 3
+    assert result.usage["total_tokens"] == sum(
+        u["total_tokens"] for u in recorder.usage
+    )
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
 async def test_segments_are_described_concurrently_within_the_bound(
     turbo, videos, emu, mode
 ) -> None:

@@ -10,6 +10,7 @@ from PIL import Image
 
 from langchain_qwen_omni import OmniInputError
 from langchain_qwen_omni.profiles import DATA_URL_MAX_BYTES, get_profile
+from langchain_qwen_omni.tools import VideoSegment, _merge_groups, _merge_lines
 from langchain_qwen_omni.video import (
     SEGMENT_MARGIN_SECONDS,
     VideoInfo,
@@ -187,6 +188,19 @@ def test_data_url_length_counts_prefix_and_base64() -> None:
     assert data_url_bytes(0) == len("data:;base64,")
     assert data_url_bytes(3) == len("data:;base64,") + 4
     assert data_url_bytes(4) == len("data:;base64,") + 8
+
+
+@pytest.mark.parametrize("budget", [1, 100, 250, 1000, 10_000])
+def test_merge_groups_are_consecutive_and_shrink_the_count(budget: int) -> None:
+    items = [VideoSegment(i * 10.0, i * 10.0 + 10, "x" * 80) for i in range(9)]
+    groups = _merge_groups(items, budget)
+    assert [item for group in groups for item in group] == items
+    assert all(len(group) >= 2 for group in groups[:-1])
+    assert len(groups) <= (len(items) + 1) // 2
+    # Past its first two items, a group grows only while its prompt fits.
+    assert all(len(_merge_lines(g)) <= budget for g in groups if len(g) > 2)
+    if budget >= len(_merge_lines(items)):
+        assert groups == [items]
 
 
 # --- PyAV: probing, cutting and sampling real files ---------------------------
