@@ -7,9 +7,11 @@ import base64
 import hashlib
 import io
 import logging
+import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -31,7 +33,6 @@ from tests import media
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Iterator
-    from pathlib import Path
 
     from langchain_qwen_omni.emulator import OmniEmulator
 
@@ -476,3 +477,48 @@ async def test_the_stall_probe_sees_work_done_on_the_loop(
     assert (
         hashlib.sha256(base64.b64decode(sent)).digest() == hashlib.sha256(data).digest()
     )
+
+
+# ------------------------------------------------------------ README examples
+README = Path(__file__).parents[2] / "README.md"
+FENCE = re.compile(r"```python\n(?P<code>.*?)```", re.DOTALL)
+
+
+def readme_section(title: str) -> str:
+    text = README.read_text(encoding="utf-8")
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else None]
+
+
+def test_readme_input_examples_run(
+    emu: OmniEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's input examples, run in order against the emulator."""
+    for name, data in {
+        "photo.jpg": media.jpeg(64, 48),
+        "question.mp3": media.mp3(1.0),
+        "clip.mp4": media.mp4(2.0),
+        **{f"frame{i}.jpg": media.jpeg(32, 32, seed=i) for i in (1, 2, 3)},
+    }.items():
+        media.write(tmp_path / name, data)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-emulator")
+    monkeypatch.setenv("DASHSCOPE_BASE_URL", emu.base_url)
+    blocks = FENCE.findall(readme_section("Image, audio and video input"))
+    assert len(blocks) == 4
+    namespace: dict[str, Any] = {}
+    for code in blocks:
+        exec(compile(code, str(README), "exec"), namespace)  # noqa: S102
+    sent = [request.body["messages"][-1]["content"] for request in emu.requests]
+    assert [[part["type"] for part in content] for content in sent] == [
+        ["text", "image_url"],
+        ["text", "input_audio"],
+        ["text", "video_url"],
+        ["text", "video"],
+    ]
+    assert sent[0][1] == image_url(media.jpeg(64, 48), "image/jpeg")
+    assert sent[1][1]["input_audio"]["format"] == "mp3"
+    assert len(sent[3][1]["video"]) == 3
+    extra = namespace["same_kind"] + namespace["also_audio"]
+    assert [block["type"] for block in extra] == ["image"] * 3 + ["audio"] * 2
