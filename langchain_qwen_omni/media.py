@@ -365,12 +365,7 @@ def read_media_file(path: str | os.PathLike[str]) -> bytes:
     try:
         return Path(path).read_bytes()
     except OSError as exc:
-        msg = (
-            f"Cannot read the media file {os.fspath(path)!r} "
-            f"({exc.strerror or type(exc).__name__}). "
-            "Pass an existing file, bytes, or an http(s) URL."
-        )
-        raise OmniInputError(msg) from None
+        raise _unreadable(path, exc) from None
 
 
 def _read_head(path: Path) -> bytes:
@@ -378,12 +373,15 @@ def _read_head(path: Path) -> bytes:
         with path.open("rb") as file:
             return file.read(SNIFF_BYTES)
     except OSError as exc:
-        msg = (
-            f"Cannot read the media file {str(path)!r} "
-            f"({exc.strerror or type(exc).__name__}). "
-            "Pass an existing file, bytes, or an http(s) URL."
-        )
-        raise OmniInputError(msg) from None
+        raise _unreadable(path, exc) from None
+
+
+def _unreadable(path: str | os.PathLike[str], exc: OSError) -> OmniInputError:
+    return OmniInputError(
+        f"Cannot read the media file {os.fspath(path)!r} "
+        f"({exc.strerror or type(exc).__name__}). "
+        "Pass an existing file, bytes, or an http(s) URL."
+    )
 
 
 # ------------------------------------------------------------ block helpers
@@ -443,7 +441,8 @@ def _url_block(kind: Kind, url: str, mime_type: str | None) -> dict[str, Any]:
         msg = (
             f"{url[:60]!r} is not an http(s) or data URL: Omni fetches only "
             f"http:// and https:// URLs. Pass a local file as a path "
-            f"({_HELPERS[kind]}('clip.ext')) or upload it and pass its https URL."
+            f"({_HELPERS[kind]}('path/to/file')) or upload it and pass its "
+            "https URL."
         )
         raise OmniInputError(msg)
     block: dict[str, Any] = {"type": kind, "url": url}
