@@ -100,6 +100,10 @@ class VideoInfo:
     has_audio: bool
     container: str
     """FFmpeg's name of the container format, e.g. `mov,mp4,m4a,3gp,3g2,mj2`."""
+    rotation: int = 0
+    """Degrees (0, 90, 180 or 270) the stored picture is turned counter-clockwise
+    for display, as phones record portrait videos; `width` and `height` are
+    the stored picture's."""
 
 
 def probe_video(path: str | Path) -> VideoInfo:
@@ -124,6 +128,7 @@ def probe_video(path: str | Path) -> VideoInfo:
                 fps=float(stream.average_rate or 0.0),
                 has_audio=bool(container.streams.audio),
                 container=str(container.format.name),
+                rotation=_rotation_of(container, stream),
             )
     except av.FFmpegError as exc:
         msg = (
@@ -140,6 +145,14 @@ def _duration_of(container: Any, stream: Any) -> float:
         return float(stream.duration * stream.time_base)
     msg = "The video's duration is unknown: its container stores none."
     raise OmniInputError(msg)
+
+
+def _rotation_of(container: Any, stream: Any) -> int:
+    """The display rotation, read from the first frame's display matrix."""
+    frame = next(container.decode(stream), None)
+    if frame is None:
+        return 0
+    return round(float(frame.rotation) / 90) * 90 % 360
 
 
 def data_url_bytes(file_bytes: int) -> int:
@@ -168,6 +181,8 @@ class EncodeSettings:
     """Bits per second of AAC sound; `None` when the source has no sound."""
     max_bytes: int
     """The file size every segment must stay under."""
+    rotation: int = 0
+    """The source's display rotation, kept as the segments' own."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -191,7 +206,9 @@ class VideoPlan:
     encode: EncodeSettings | None = None
     """Re-encoding of segments plans; `None` otherwise."""
     frame_size: tuple[int, int] | None = None
-    """Width and height of sampled frames (frames plans only)."""
+    """Width and height of sampled frames, as displayed (frames plans only)."""
+    rotation: int = 0
+    """The source's display rotation, applied to sampled frames."""
 
 
 def plan_video(
@@ -352,7 +369,10 @@ def _frames_plan(
         for part in _even_parts(first, last, count)
     )
     frames = sum(len(part.frame_times) for part in parts)
-    size = _scaled(info.width, info.height, MAX_FRAME_SIDE)
+    shown = (
+        (info.height, info.width) if info.rotation % 180 else (info.width, info.height)
+    )
+    size = _scaled(*shown, MAX_FRAME_SIDE)
     sound = " (the video has no sound)" if not info.has_audio else " (without sound)"
     reason = (
         f"{why}; sampled {frames} JPEG frames{sound} at up to "
@@ -360,7 +380,7 @@ def _frames_plan(
         f"sequence{'s' if count > 1 else ''} of {profile.frames_min}.."
         f"{profile.frames_max} frames"
     )
-    return VideoPlan("frames", reason, parts, frame_size=size)
+    return VideoPlan("frames", reason, parts, frame_size=size, rotation=info.rotation)
 
 
 def _even_parts(first: float, last: float, count: int) -> tuple[VideoPart, ...]:
@@ -398,7 +418,9 @@ def choose_encoding(info: VideoInfo, seconds: float, max_bytes: int) -> EncodeSe
     ):
         side = int(side * 0.8)
         width, height = _scaled(info.width, info.height, side)
-    return EncodeSettings(width, height, fps, video, audio, max_bytes)
+    return EncodeSettings(
+        width, height, fps, video, audio, max_bytes, rotation=info.rotation
+    )
 
 
 def _scaled(width: int, height: int, longest: int) -> tuple[int, int]:
@@ -504,6 +526,7 @@ def sample_frames(path: str | Path, plan: VideoPlan) -> list[list[bytes]]:
     result: list[list[bytes]] = [[] for _ in plan.parts]
     grid = _Grid(times)
     encoder = _jpeg_encoder(av, *plan.frame_size)
+    rotation = plan.rotation
     source = _open_source(av, Path(path))
     with source:
         stream = source.streams.video[0]
@@ -515,14 +538,15 @@ def sample_frames(path: str | Path, plan: VideoPlan) -> list[list[bytes]]:
                     continue
                 settled = grid.push(frame.time, frame)
                 for index, shown in settled:
-                    result[owners[index]].append(_jpeg(encoder, shown, index))
+                    jpeg = _jpeg(av, encoder, shown, index, rotation)
+                    result[owners[index]].append(jpeg)
                 if grid.done:
                     break
         except av.FFmpegError as exc:
             msg = f"Decoding {Path(path).name!r} failed ({exc})."
             raise OmniInputError(msg) from exc
         for index, shown in grid.finish():
-            result[owners[index]].append(_jpeg(encoder, shown, index))
+            result[owners[index]].append(_jpeg(av, encoder, shown, index, rotation))
     return result
 
 
@@ -536,13 +560,31 @@ def _jpeg_encoder(av: Any, width: int, height: int) -> Any:
     return encoder
 
 
-def _jpeg(encoder: Any, frame: Any, index: int) -> bytes:
+def _jpeg(av: Any, encoder: Any, frame: Any, index: int, rotation: int) -> bytes:
+    if rotation:
+        frame = _turned(av, frame, encoder.width, encoder.height, rotation)
     picture = frame.reformat(
         width=encoder.width, height=encoder.height, format="yuvj420p"
     )
     picture.pts = index
     picture.time_base = encoder.time_base
     return b"".join(bytes(packet) for packet in encoder.encode(picture))
+
+
+def _turned(av: Any, frame: Any, width: int, height: int, rotation: int) -> Any:
+    """Scale a frame, then turn it upright: `width` x `height` as displayed.
+
+    Scaling first keeps the turn cheap (numpy on the small picture).
+    """
+    import numpy as np  # noqa: PLC0415  # only for turned videos
+
+    across = rotation % 180 != 0
+    stored_width, stored_height = (height, width) if across else (width, height)
+    rgb = frame.reformat(
+        width=stored_width, height=stored_height, format="rgb24"
+    ).to_ndarray()
+    upright = np.ascontiguousarray(np.rot90(rgb, rotation // 90))
+    return av.VideoFrame.from_ndarray(upright, format="rgb24")
 
 
 class _SegmentWriter:
@@ -557,6 +599,8 @@ class _SegmentWriter:
         video = self._container.add_stream("libx264", rate=fps)
         video.width, video.height = settings.width, settings.height
         video.pix_fmt = "yuv420p"
+        if settings.rotation:  # keep the picture as stored, shown as the source's
+            video.set_display_rotation(settings.rotation)
         # Constant quality, capped by the VBV at the budget's bitrate: simple
         # pictures take few bytes, busy ones never exceed the cap.
         video.options = {

@@ -5,6 +5,7 @@ import io
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -300,6 +301,44 @@ def test_cut_keeps_time_when_the_source_counts_in_milliseconds(tmp_path: Path) -
         with av.open(str(path)) as container:
             sound = container.streams.audio[0]
             assert float(sound.duration * sound.time_base) <= 26.0
+
+
+def portrait_phone_video(path: Path, seconds: float = 45.0) -> Path:
+    """Stored 320x180 with a bright left half, shown turned 90 degrees (portrait)."""
+    picture = np.zeros((180, 320, 3), dtype=np.uint8)
+    picture[:, :160] = 255
+    with av.open(str(path), mode="w") as container:
+        video = container.add_stream("libx264", rate=5)
+        video.width, video.height, video.pix_fmt = 320, 180, "yuv420p"
+        video.set_display_rotation(90)
+        for index in range(round(seconds * 5)):
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            frame.pts = index
+            container.mux(video.encode(frame))
+        container.mux(video.encode())
+    return path
+
+
+def test_turned_phone_videos_stay_upright(tmp_path: Path) -> None:
+    video = portrait_phone_video(tmp_path / "phone.mp4")
+    probed = probe_video(video)
+    assert probed.rotation == 90
+    assert (probed.width, probed.height) == (320, 180)
+    assert probe_video(media.write(tmp_path / "flat.mp4", media.mp4())).rotation == 0
+    # Frames are turned upright: portrait, the bright half at the bottom
+    # (the left side turned counter-clockwise).
+    plan = plan_video(probed, TURBO, strategy="frames")
+    assert plan.frame_size == (180, 320)
+    jpeg = sample_frames(video, plan)[0][0]
+    with Image.open(io.BytesIO(jpeg)) as picture:
+        assert picture.size == (180, 320)
+        gray = np.asarray(picture.convert("L"))
+    assert gray[240:].mean() > 200
+    assert gray[:80].mean() < 50
+    # Segments keep the stored picture and the display rotation.
+    plan = plan_video(probed, TURBO, strategy="segments")
+    (first, *_) = cut_segments(video, plan, tmp_path / "out")
+    assert probe_video(first).rotation == 90
 
 
 def test_cut_a_time_range(long_video: Path, tmp_path: Path) -> None:
