@@ -10,7 +10,9 @@ import base64
 import functools
 import json
 import operator
+import re
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -434,3 +436,54 @@ def test_plan_matches_counts_and_orders() -> None:
     assert all(plan.take(b"x") == Fault.reset() for _ in range(5))
     plan.clear()
     assert (plan.pending, plan.fired) == (0, [])
+
+
+# --- the README's examples ------------------------------------------------------
+
+README = Path(__file__).parents[2] / "README.md"
+FENCE = re.compile(r"```python\n(?P<code>.*?)```", re.DOTALL)
+
+
+def last_user_text(body: dict[str, Any]) -> str:
+    return str(body["messages"][-1]["content"])
+
+
+def test_readme_reliability_examples_run(
+    emu: OmniEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The README's reliability examples, run in order against the emulator."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index("\n## Reliability: retries, timeouts, rate limits")
+    blocks = FENCE.findall(text[start : text.index("\n## ", start + 1)])
+    assert len(blocks) == 5
+    monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-emulator")
+    monkeypatch.setenv("DASHSCOPE_BASE_URL", emu.base_url)
+    emu.inject(Fault.cut(10), match="long story")
+    emu.inject(Fault.unauthorized(), times=None, match="second")
+    namespace: dict[str, Any] = {}
+    for code in blocks:
+        exec(compile(code, str(README), "exec"), namespace)  # noqa: S102
+
+    story = next(r.body for r in emu.requests if "story" in last_user_text(r.body))
+    text_sent, pcm_sent = text_and_pcm(sent_events(emu, story)[:10])
+    assert namespace["message"].text == text_sent
+    assert namespace["audio"].pcm == pcm_sent
+    assert len(pcm_sent) > 0
+
+    results = namespace["results"]
+    assert isinstance(results[1], openai.AuthenticationError)
+    assert ["'first'" in results[0].text, "'third'" in results[2].text] == [True] * 2
+    assert namespace["answers"] == [results[0], results[2]]
+
+    limited = sorted(
+        r.received_at
+        for r in emu.requests
+        if last_user_text(r.body) in {"one", "two", "three"}
+    )
+    assert len(limited) == 3
+    assert limited[2] - limited[0] >= 2 * 0.25 - 0.04
+
+    printed = capsys.readouterr().out  # the last block's own emulator
+    assert printed.startswith("[qwen3-omni-flash emulator]")
