@@ -9,15 +9,13 @@ check, and the API remains the judge.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 import logging
-import sys
 from functools import lru_cache
 from typing import Any
 
 from langchain_qwen_omni.errors import OmniInputError
+from langchain_qwen_omni.media import b64decode_steps, sniff_mime_type
 
 logger = logging.getLogger(__name__)
 
@@ -34,24 +32,31 @@ _JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _JPEG_STANDALONE = frozenset({0x01, *range(0xD0, 0xDA)})
 """JPEG markers without a length field."""
 _SOUNDFILE_FORMATS = frozenset({"wav", "flac", "ogg"})
-_SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
-    (0, b"\x89PNG\r\n\x1a\n", "png"),
-    (0, b"\xff\xd8\xff", "jpeg"),
-    (0, b"GIF87a", "gif"),
-    (0, b"GIF89a", "gif"),
-    (0, b"BM", "bmp"),
-    (8, b"WEBP", "webp"),  # after "RIFF" and a size, like WAVE and AVI
-    (8, b"WAVE", "wav"),
-    (8, b"AVI ", "avi"),
-    (0, b"fLaC", "flac"),
-    (0, b"OggS", "ogg"),
-    (0, b"#!AMR", "amr"),
-    (0, b"ID3", "mp3"),
-    (4, b"ftyp3g", "3gp"),
-    (4, b"ftyp", "mp4"),
-    (0, b"\x1aE\xdf\xa3", "mkv"),
-)
-"""(offset, magic bytes, format), first match wins."""
+_FORMAT_OF_MIME = {
+    "image/png": "png",
+    "image/jpeg": "jpeg",
+    "image/gif": "gif",
+    "image/bmp": "bmp",
+    "image/webp": "webp",
+    "image/tiff": "tiff",
+    "image/heic": "heic",
+    "image/avif": "avif",
+    "audio/wav": "wav",
+    "audio/flac": "flac",
+    "audio/ogg": "ogg",
+    "audio/amr": "amr",
+    "audio/mpeg": "mp3",
+    "audio/aac": "aac",
+    "audio/mp4": "m4a",
+    "video/3gpp": "3gp",
+    "video/mp4": "mp4",
+    "video/quicktime": "mov",
+    "video/x-msvideo": "avi",
+    "video/x-matroska": "mkv",
+    "video/webm": "webm",
+    "video/x-flv": "flv",
+    "video/x-ms-wmv": "wmv",
+}
 
 
 def sniff_format(data: bytes) -> str | None:
@@ -59,25 +64,21 @@ def sniff_format(data: bytes) -> str | None:
 
     Content decides, not file names: users pass bytes whose origin is lost.
     """
-    head = data[:16]
-    for offset, signature, name in _SIGNATURES:
-        if head.startswith(signature, offset):
-            return name
-    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:  # noqa: PLR2004
-        # Frame sync: ADTS AAC has layer bits 00, MPEG audio does not.
-        return "aac" if head[1] & 0x06 == 0 else "mp3"
-    return None
+    return _FORMAT_OF_MIME.get(sniff_mime_type(data) or "")
 
 
 # --- data URLs ------------------------------------------------------------------
 
 
-def decode_data_url(url: str) -> tuple[str, bytes]:
-    """Split a base64 data URL into its mime type (maybe `""`) and decoded bytes.
+def decode_data_url(url: str, *, keep: int | None = None) -> tuple[str, bytes, int]:
+    """Split a base64 data URL into its mime type, decoded bytes and their size.
 
-    The base64 is decoded once from one ASCII copy of the URL, and strictly:
+    Decoded strictly, in steps that let other threads (the event loop) run:
     characters outside the alphabet (URL-safe base64, spaces, line breaks)
     raise instead of being skipped, as the API would not skip them either.
+    With `keep`, only the first `keep` bytes are returned (a header is all an
+    image check needs); the whole text is still checked, and the size is
+    that of all the data.
 
     Raises:
         OmniInputError: The URL is not `data:[<mime>][;...];base64,<data>` or
@@ -94,28 +95,17 @@ def decode_data_url(url: str) -> tuple[str, bytes]:
             "Omni accepts only base64 data URLs ('data:<mime>;base64,<data>')"
         )
         raise OmniInputError(msg)
+    mime = header.split(";", 1)[0].strip().lower()
+    encoded = url[comma + 1 :]
+    if not encoded:  # empty media: the rules say so in their own words
+        return mime, b"", 0
     try:
-        raw = url.encode("ascii")
-    except UnicodeEncodeError as exc:
-        msg = f"the data URL holds a non-ASCII character at offset {exc.start}"
+        data = b64decode_steps(encoded, keep=keep)
+    except ValueError as exc:
+        msg = f"the data URL's data is not valid base64: {exc}"
         raise OmniInputError(msg) from None
-    try:
-        data = _b64decode_strict(memoryview(raw)[comma + 1 :])
-    except binascii.Error as exc:
-        msg = f"the data URL's data is not valid base64 ({exc})"
-        raise OmniInputError(msg) from None
-    return header.split(";", 1)[0].strip().lower(), data
-
-
-def _b64decode_strict(encoded: memoryview) -> bytes:
-    """Decode base64 strictly, without copying the encoded text again.
-
-    Python 3.11's strict mode checks the alphabet and padding in C, on the
-    view itself; `b64decode(validate=True)` copies the text before checking.
-    """
-    if sys.version_info >= (3, 11):
-        return binascii.a2b_base64(encoded, strict_mode=True)
-    return base64.b64decode(encoded, validate=True)  # pragma: no cover
+    size = len(encoded) // 4 * 3 - encoded.count("=", len(encoded) - 2)
+    return mime, data, size
 
 
 # --- images -------------------------------------------------------------------

@@ -59,6 +59,7 @@ __all__ = [
     "audio_block",
     "audio_format",
     "b64decode_checked",
+    "b64decode_steps",
     "b64encode",
     "data_url",
     "image_block",
@@ -297,21 +298,31 @@ def b64decode_checked(data: str, *, head_only: bool = False) -> tuple[str, bytes
     Raises:
         ValueError: If `data` is not valid standard base64; the message says why.
     """
+    keep = SNIFF_BYTES if head_only else None
     try:
-        return data, _b64decode_steps(data, head_only=head_only)
+        return data, b64decode_steps(data, keep=keep)
     except ValueError:
         if not re.search(r"\s", data):
             raise
     data = "".join(data.split())
-    return data, _b64decode_steps(data, head_only=head_only)
+    return data, b64decode_steps(data, keep=keep)
 
 
-def _b64decode_steps(data: str, *, head_only: bool) -> bytes:
+def b64decode_steps(data: str, *, keep: int | None = None) -> bytes:
+    """Decode strict standard base64 in steps of about 1 MiB.
+
+    One C call over megabytes would hold the GIL for tens of milliseconds;
+    between steps other threads (the event loop) run. With `keep`, only the
+    first `keep` decoded bytes are returned, but every step is still checked.
+
+    Raises:
+        ValueError: If `data` is not valid standard base64; the message says why.
+    """
     if not data:
         msg = "it is empty"
         raise ValueError(msg)
     if not data.isascii():
-        msg = "it holds characters outside the base64 alphabet"
+        msg = "it holds non-ASCII characters, outside the base64 alphabet"
         raise ValueError(msg)
     if len(data) % 4:
         msg = f"its length ({len(data)}) is not a multiple of 4 (missing padding?)"
@@ -320,17 +331,18 @@ def _b64decode_steps(data: str, *, head_only: bool) -> bytes:
         msg = "it has '=' padding before its end"
         raise ValueError(msg)
     pieces: list[bytes] = []
+    kept = 0
     for start in range(0, len(data), _B64_STEP):
         try:
             piece = base64.b64decode(data[start : start + _B64_STEP], validate=True)
         except binascii.Error as exc:
             msg = f"it is not valid base64 ({exc})"
             raise ValueError(msg) from None
-        if not head_only:
+        if keep is None or kept < keep:
             pieces.append(piece)
-        elif not pieces:
-            pieces.append(piece[:SNIFF_BYTES])
-    return b"".join(pieces)
+            kept += len(piece)
+    joined = b"".join(pieces)
+    return joined if keep is None else joined[:keep]
 
 
 def data_url(b64: str, mime_type: str | None = None) -> str:

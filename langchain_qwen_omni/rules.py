@@ -66,6 +66,8 @@ _KIND_OF_PART: dict[str, MediaKind] = {
     "video": "video",
 }
 _MODALITY_SETS = ({"text"}, {"text", "audio"})
+_IMAGE_HEAD = 256 * 1024
+"""Decoded bytes kept of an image: enough for every header `image_size` reads."""
 _FILE_HINT = (
     "read local files with image_block/audio_block/video_block (they embed the "
     "bytes as base64), or serve them over https"
@@ -525,27 +527,37 @@ def _max_bytes(kind: MediaKind, profile: OmniModelProfile) -> int:
 def _measure(
     url: str, kind: MediaKind, where: str, profile: OmniModelProfile
 ) -> _Facts:
-    """Decode a data URL once, check its size, probe it, and drop the bytes."""
+    """Decode a data URL once, check its size, probe it, and drop the bytes.
+
+    An image needs only its header, so only the head is kept (the whole text
+    is still checked); a header beyond it (a JPEG with a large EXIF block)
+    costs a second, full decode.
+    """
     try:
-        _, data = _probe.decode_data_url(url)
+        _, data, size = _probe.decode_data_url(
+            url, keep=_IMAGE_HEAD if kind == "image" else None
+        )
     except OmniInputError as exc:
         msg = f"{where}: {exc}. Encode the file with base64.b64encode."
         raise OmniInputError(msg) from None
     limit = _max_bytes(kind, profile)
-    if len(data) > limit:
+    if size > limit:
         msg = (
-            f"{where}: the {kind} is {len(data):,} bytes; {profile.family} accepts "
+            f"{where}: the {kind} is {size:,} bytes; {profile.family} accepts "
             f"at most {limit:,} bytes. Compress or shorten it."
         )
         raise OmniInputError(msg)
     if kind == "image":
-        return _Facts(len(data), dimensions=_probe.image_size(data))
+        dimensions = _probe.image_size(data)
+        if dimensions is None and len(data) < size:
+            dimensions = _probe.image_size(_probe.decode_data_url(url)[1])
+        return _Facts(size, dimensions=dimensions)
     if kind == "audio":
         if not data:
             msg = f"{where}: the audio is empty (0 bytes). Send a recording."
             raise OmniInputError(msg)
-        return _Facts(len(data), seconds=_probe.audio_duration(data))
-    return _Facts(len(data), seconds=_probe.video_duration(data))
+        return _Facts(size, seconds=_probe.audio_duration(data))
+    return _Facts(size, seconds=_probe.video_duration(data))
 
 
 def _check_facts(

@@ -254,7 +254,7 @@ def _item_error(item: _Item, profile: OmniModelProfile) -> str | None:
             f"{profile.data_url_max_bytes}"
         )
     try:
-        _, data = _probe.decode_data_url(value)
+        _, data, _ = _probe.decode_data_url(value)
     except OmniInputError:
         return _INVALID_URL
     return _data_error(data, item.kind, profile)
@@ -352,7 +352,7 @@ def _facts(item: _Item) -> tuple[str, int] | None:
     if not isinstance(item.value, str) or item.value[:5].lower() != "data:":
         return None
     try:
-        _, data = _probe.decode_data_url(item.value)
+        _, data, _ = _probe.decode_data_url(item.value)
     except OmniInputError:
         return None
     facts = [_probe.sniff_format(data) or "unknown format"]

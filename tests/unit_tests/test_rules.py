@@ -9,6 +9,7 @@ import copy
 import dataclasses
 import itertools
 import logging
+from typing import Any
 
 import pytest
 
@@ -594,9 +595,9 @@ def test_each_data_url_is_decoded_once(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
     real = _probe.decode_data_url
 
-    def counting(url: str):
+    def counting(url: str, **kwargs: Any):
         calls.append(len(url))
-        return real(url)
+        return real(url, **kwargs)
 
     monkeypatch.setattr(_probe, "decode_data_url", counting)
     frame = data_url(media.jpeg(16, 16), "image/jpeg")
