@@ -85,7 +85,7 @@ def resolve_video_source(video: str, allowed_dirs: Sequence[str | Path]) -> Vide
         )
         raise OmniInputError(msg)
     for path in inside:
-        if path.is_file():
+        if _is_file(path):
             return LocalVideo(path)
     msg = (
         f"Video file {text!r} not found in the allowed directories "
@@ -108,12 +108,23 @@ def _remote(text: str, scheme: str) -> RemoteVideo:
 
 
 def _resolved(path: Path) -> Path:
-    """Follow symlinks and `..` like the OS; a symlink loop is refused."""
+    """Follow symlinks and `..` like the OS; a symlink loop is refused.
+
+    ValueError covers names the file system cannot encode (lone surrogates).
+    """
     try:
         return path.resolve()
-    except (OSError, RuntimeError) as exc:  # RuntimeError: loops, Python < 3.13
+    except (OSError, RuntimeError, ValueError) as exc:  # RuntimeError: loops, < 3.13
         msg = f"{str(path)!r} cannot be resolved ({exc}), so it was not read."
         raise OmniInputError(msg) from exc
+
+
+def _is_file(path: Path) -> bool:
+    """Whether `path` is a regular file; a name too long to stat is none."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _within(path: Path, root: Path) -> bool:

@@ -457,6 +457,10 @@ def _url_block(kind: Kind, url: str, mime_type: str | None) -> dict[str, Any]:
             "https URL."
         )
         raise OmniInputError(msg)
+    if scheme == "data":
+        declared = url[5:].partition(",")[0].partition(";")[0].strip().lower()
+        if declared and mime_for_kind(declared, kind) is None and kind_of(declared):
+            raise _wrong_kind(kind, declared, "the data URL")
     block: dict[str, Any] = {"type": kind, "url": url}
     if mime_type:
         block["mime_type"] = mime_type
