@@ -1,4 +1,4 @@
-"""The `ChatQwenOmni` class docstring's examples, run against the emulator.
+"""The `ChatQwenOmni` class docstring's examples, and the README's links.
 
 Doctest-like: each ```python block of the docstring runs in order in one
 namespace, with `DASHSCOPE_API_KEY` and `DASHSCOPE_BASE_URL` pointing at the
@@ -16,7 +16,10 @@ import asyncio
 import functools
 import re
 import textwrap
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+import pytest
 
 from langchain_qwen_omni import ChatQwenOmni
 from tests import media
@@ -137,3 +140,59 @@ def test_docstring_examples_run_against_the_emulator(emu, tmp_path, monkeypatch)
     }
     assert {"image_url", "input_audio", "video_url", "video"} <= sent
     assert (tmp_path / "hello.wav").exists()
+
+
+# --- the README's structure ---------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+LINK = re.compile(r"\]\((?P<target>[^)\s]+)\)")
+
+
+def headings(markdown: str) -> list[tuple[int, str]]:
+    """(level, title) of every heading outside code fences."""
+    found, fence = [], False
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            fence = not fence
+        elif not fence and (match := re.match(r"^(#{1,6}) (.+)$", line)):
+            found.append((len(match.group(1)), match.group(2).strip()))
+    return found
+
+
+def anchors(markdown: str) -> set[str]:
+    """GitHub's anchors: lower case, punctuation dropped, spaces to hyphens."""
+    seen: dict[str, int] = {}
+    result = set()
+    for _, title in headings(markdown):
+        slug = re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
+        count = seen.get(slug, 0)
+        seen[slug] = count + 1
+        result.add(slug if count == 0 else f"{slug}-{count}")
+    return result
+
+
+@pytest.mark.parametrize("document", ["README.md", "cookbook/README.md"])
+def test_links_reach_their_targets(document):
+    path = ROOT / document
+    markdown = path.read_text(encoding="utf-8")
+    known = anchors(markdown)
+    for target in LINK.findall(markdown):
+        if target.startswith(("http://", "https://")):
+            continue
+        file_part, _, anchor = target.partition("#")
+        if file_part:
+            assert (path.parent / file_part).exists(), f"{document}: {target}"
+        else:
+            assert anchor in known, f"{document}: no heading for #{anchor}"
+
+
+def test_readme_contents_lists_every_section():
+    markdown = (ROOT / "README.md").read_text(encoding="utf-8")
+    contents = markdown.split("**Contents:**", 1)[1].split("\n\n", 1)[0]
+    listed = [target.removeprefix("#") for target in LINK.findall(contents)]
+    sections = [
+        re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
+        for level, title in headings(markdown)
+        if level == 2
+    ]
+    assert listed == sections
