@@ -1,4 +1,4 @@
-"""The `ChatQwenOmni` class docstring's examples, and the README's links.
+"""The `ChatQwenOmni` docstring's and the README's examples, and the README's links.
 
 Doctest-like: each ```python block of the docstring runs in order in one
 namespace, with `DASHSCOPE_API_KEY` and `DASHSCOPE_BASE_URL` pointing at the
@@ -6,8 +6,10 @@ session emulator, in a folder holding the sample files the examples name
 (`photo.jpg`, `question.mp3`, `clip.mp4`, ...). An expression followed by a
 comment that spells a dict (`# {"input_tokens": 207, ...}`) must evaluate to
 a dict with at least those keys, nested keys included: the emulator's values
-differ from a real model's, but the shape must not.
-"""
+differ from a real model's, but the shape must not. The README's sections
+that no other test runs (configuration, quickstart, speech, usage, the
+emulator) run the same way, with a stand-in for `sounddevice`; its links
+must reach their targets."""
 
 from __future__ import annotations
 
@@ -15,11 +17,15 @@ import ast
 import asyncio
 import functools
 import re
+import sys
 import textwrap
+import types
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import pytest
+import soundfile as sf
+from typing_extensions import Self
 
 from langchain_qwen_omni import ChatQwenOmni
 from tests import media
@@ -196,3 +202,61 @@ def test_readme_contents_lists_every_section():
         if level == 2
     ]
     assert listed == sections
+
+
+# --- the README's own examples -------------------------------------------------
+
+README_SECTIONS = (
+    "Configuration",
+    "Quickstart",
+    "Speech output",
+    "Token usage and metadata",
+    "The emulator",
+)
+
+
+class FakeOutputStream:
+    """Stands in for `sounddevice.RawOutputStream`: keeps what it is given."""
+
+    played: ClassVar[list[bytes]] = []
+
+    def __init__(self, **settings: object) -> None:
+        assert settings == {"samplerate": 24_000, "channels": 1, "dtype": "int16"}
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    def write(self, pcm: bytes) -> None:
+        assert len(pcm) % 2 == 0  # whole int16 samples, playable at once
+        self.played.append(pcm)
+
+
+def readme_section(markdown: str, title: str) -> str:
+    start = markdown.index(f"\n## {title}\n")
+    end = markdown.find("\n## ", start + 1)
+    return markdown[start : end if end != -1 else None]
+
+
+def test_readme_examples_run_against_the_emulator(emu, tmp_path, monkeypatch):
+    monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-emulator")
+    monkeypatch.setenv("DASHSCOPE_BASE_URL", emu.base_url)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(
+        sys.modules,
+        "sounddevice",
+        types.SimpleNamespace(RawOutputStream=FakeOutputStream),
+    )
+    FakeOutputStream.played.clear()
+    markdown = (ROOT / "README.md").read_text(encoding="utf-8")
+    namespace: dict[str, object] = {"__name__": "readme_examples"}
+
+    for title in README_SECTIONS:
+        for code in FENCE.findall(readme_section(markdown, title)):
+            run_block(textwrap.dedent(code), namespace, title)
+
+    assert sf.info(tmp_path / "hello.wav").samplerate == 24_000
+    assert len(b"".join(FakeOutputStream.played)) > 24_000  # half a second and more
+    assert any(r.body.get("modalities") == ["text", "audio"] for r in emu.requests)
