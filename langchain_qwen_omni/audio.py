@@ -31,6 +31,7 @@ __all__ = [
     "OMNI_CHANNELS",
     "OMNI_SAMPLE_RATE",
     "PCM_MIME_TYPE",
+    "SPEECH_FILE_SUFFIXES",
     "OmniAudio",
     "PcmRealigner",
     "aiter_pcm",
@@ -51,6 +52,8 @@ _SAVE_FORMATS: dict[str, tuple[str, str | None]] = {
     ".ogg": ("OGG", "VORBIS"),
     ".mp3": ("MP3", None),
 }
+SPEECH_FILE_SUFFIXES: tuple[str, ...] = (*_SAVE_FORMATS, ".pcm")
+"""Suffixes `OmniAudio.save` writes (`.pcm`: the raw samples), for early checks."""
 
 
 class PcmRealigner:

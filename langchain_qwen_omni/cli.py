@@ -102,7 +102,6 @@ MISSING_KEY = (
     "(keys are per region, see --region), or try --emulator to run offline."
 )
 _URL_PREFIXES = ("http://", "https://", "data:")
-_SPEECH_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".pcm")
 
 _BAD_REQUEST = 400
 _SERVER_ERROR = 500
@@ -361,8 +360,10 @@ def _check_speech_target(audio: Path | None, voice: str | None) -> None:
     if voice is not None and audio is None:
         msg = "a voice needs speech: add --audio OUT.wav"
         raise typer.BadParameter(msg, param_hint="--voice")
-    if audio is not None and audio.suffix.lower() not in _SPEECH_SUFFIXES:
-        msg = f"{audio.name!r}: use one of {', '.join(_SPEECH_SUFFIXES)}"
+    from langchain_qwen_omni.audio import SPEECH_FILE_SUFFIXES  # noqa: PLC0415
+
+    if audio is not None and audio.suffix.lower() not in SPEECH_FILE_SUFFIXES:
+        msg = f"{audio.name!r}: use one of {', '.join(SPEECH_FILE_SUFFIXES)}"
         raise typer.BadParameter(msg, param_hint="--audio")
 
 
