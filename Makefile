@@ -29,7 +29,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 type: $(STAMP)
-	$(BIN)/mypy langchain_qwen_omni tests
+	$(BIN)/mypy langchain_qwen_omni tests cookbook
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
