@@ -157,7 +157,7 @@ def _assistant_content(
     """
     content = message.content
     if not isinstance(content, list) or not any(
-        isinstance(block, dict) and block.get("type") in _ASSISTANT_MEDIA
+        isinstance(block, dict) and str(block.get("type")) in _ASSISTANT_MEDIA
         for block in content
     ):
         return _assistant_text(message)
@@ -168,7 +168,7 @@ def _assistant_content(
             parts.append({"type": "text", "text": block})
         elif isinstance(block, dict) and block.get("type") == "text":
             parts.append(_text_block(block, where, media))
-        elif isinstance(block, dict) and block.get("type") in _ASSISTANT_MEDIA:
+        elif isinstance(block, dict) and str(block.get("type")) in _ASSISTANT_MEDIA:
             parts.append(_block_to_wire(block, where, media))
     return parts
 

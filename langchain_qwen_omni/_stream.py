@@ -245,10 +245,11 @@ class StreamAssembler:
     def _tool_piece(self, wire: Mapping[str, Any]) -> ToolCallChunk:
         index = int(wire.get("index") or 0)
         function = wire.get("function") or {}
+        # Checked before anything is kept: a bad piece must not spoil `partial`.
         piece = tool_call_chunk(
-            name=function.get("name"),
-            args=function.get("arguments"),
-            id=wire.get("id"),
+            name=_optional_str(function.get("name"), "function.name"),
+            args=_optional_str(function.get("arguments"), "function.arguments"),
+            id=_optional_str(wire.get("id"), "tool_calls.id"),
             index=index,
         )
         acc = self._tools.setdefault(index, {"id": None, "name": None, "args": []})
@@ -354,6 +355,10 @@ class StreamAssembler:
             id=self._id,
             chunk_position="last" if last else None,
         )
+
+
+def _optional_str(value: Any, where: str) -> str | None:
+    return None if value is None else _as_str(value, where)
 
 
 def _as_str(value: Any, where: str) -> str:

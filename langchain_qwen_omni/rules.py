@@ -181,8 +181,10 @@ def check_parameters(payload: Mapping[str, Any], profile: OmniModelProfile) -> N
             `max_tokens` is out of range.
     """
     modalities = payload.get("modalities", ["text"])
-    if not isinstance(modalities, (list, tuple)) or set(modalities) not in (
-        _MODALITY_SETS
+    if (
+        not isinstance(modalities, (list, tuple))
+        or not all(isinstance(name, str) for name in modalities)
+        or set(modalities) not in _MODALITY_SETS
     ):
         msg = f'modalities must be ["text"] or ["text", "audio"], got {modalities!r}.'
         raise OmniInputError(msg)
@@ -327,12 +329,8 @@ def _frame_repairs(
     message: Mapping[str, Any], index: int, profile: OmniModelProfile
 ) -> Iterator[Repair]:
     for block, part in enumerate(_content_parts(message)):
-        frames = part.get("video") if isinstance(part, Mapping) else None
-        if (
-            part.get("type") == "video"
-            and isinstance(frames, list)
-            and len(frames) > profile.frames_max
-        ):
+        if _too_many_frames(part, profile):
+            frames = part["video"]
             yield Repair(
                 "frames",
                 index,
@@ -388,7 +386,7 @@ def _check_turns(
 ) -> None:
     if not profile.single_turn:
         return
-    turns = [m for m in messages if m.get("role") in {"user", "assistant", "tool"}]
+    turns = [m for m in messages if str(m.get("role")) in {"user", "assistant", "tool"}]
     if len(turns) > 1:
         msg = (
             f"{profile.family} answers a single user turn, but the conversation has "

@@ -13,6 +13,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import event as note
 from hypothesis import strategies as st
@@ -243,3 +244,18 @@ def test_any_json_value_as_one_event(value: Any) -> None:
     except OmniStreamError as exc:
         partial = exc.partial
         assert partial.text == ""
+
+
+def test_a_bad_tool_call_piece_does_not_spoil_what_came_before() -> None:
+    # Found by this fuzzing: a name that is no string used to be kept, and
+    # building `.partial` then failed with pydantic's ValidationError.
+    call = {"index": 0, "id": "call_1", "function": {"name": [], "arguments": "{}"}}
+    assembler = StreamAssembler(speech=False)
+    assembler.feed(wire.text("Hi"))
+    with pytest.raises(OmniStreamError, match=r"function\.name is list") as info:
+        assembler.feed(wire.event({"tool_calls": [call]}))
+    assert info.value.partial.text == "Hi"
+    assert info.value.partial.tool_call_chunks == []
+    assembler.feed(wire.stop())
+    assembler.finish()
+    assert assembler.message().text == "Hi"
