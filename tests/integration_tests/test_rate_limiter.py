@@ -15,7 +15,7 @@ from langchain_qwen_omni.emulator import Fault, OmniEmulator
 RATE = 10.0
 """Requests per second: one every 100 ms."""
 SPACING = 1 / RATE
-JITTER = 0.04
+JITTER = 0.05
 """How much later than its slot the first request may arrive (threads, loops)."""
 
 
