@@ -38,10 +38,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FAULT_HEADER",
+    "MALFORMED_EVENT",
     "Fault",
     "FaultKind",
     "FaultPlan",
     "fault_response",
+    "oversized_text",
+    "request_fault",
 ]
 
 FAULT_HEADER = "x-omni-fault"
