@@ -59,6 +59,7 @@ from langchain_qwen_omni.media import (
     data_url,
     kind_of,
     mime_for_kind,
+    path_is_sealed,
     read_media_file,
     sniff_mime_type,
     url_scheme,
@@ -285,6 +286,16 @@ def _source_of(block: dict[str, Any], kind: str, where: str) -> _Source:
         path = extras["path"]
         if not isinstance(path, str) or not path:
             msg = f"{where}: extras['path'] must be a non-empty string."
+            raise OmniInputError(msg)
+        if not path_is_sealed(path, extras.get("seal")):
+            helper = _HELPER.get(kind, "image_block")
+            msg = (
+                f"{where}: the {kind} block names the local file {path!r} but was "
+                f"not made by {helper}() in this process, so the file was not read: "
+                "a block from a client or from storage must not choose files to "
+                f"upload. Build it here with {helper}(path), or send the media as "
+                "base64 or an http(s) URL."
+            )
             raise OmniInputError(msg)
         return _Source(path=path, mime_type=mime)
     if block.get("file_id") is not None:

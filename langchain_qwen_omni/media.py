@@ -18,7 +18,9 @@ HumanMessage(
 ```
 
 Local files are not read by the helpers: a path becomes a standard block
-carrying the absolute path in `extras["path"]`, and the file is read and
+carrying the absolute path in `extras["path"]`, sealed for this process (see
+`path_seal`: a block naming a file that did not come from a helper here is
+never read), and the file is read and
 base64-encoded when a request is built, once per call, in a worker thread on
 the async paths (`ainvoke`, `astream`), so the event loop never waits on a
 large file. The helpers only check that the file exists and sniff its type
@@ -33,9 +35,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import mimetypes
 import os
 import re
+import secrets
 import struct
 import sys
 import zlib
@@ -65,6 +70,8 @@ __all__ = [
     "image_block",
     "kind_of",
     "mime_for_kind",
+    "path_is_sealed",
+    "path_seal",
     "read_media_file",
     "sniff_mime_type",
     "url_scheme",
@@ -477,7 +484,27 @@ def _path_block(kind: Kind, path: str | os.PathLike[str], given: str | None) -> 
         )
         raise OmniInputError(msg)
     mime = _typed_mime(kind, _read_head(resolved), str(resolved), given)
-    return {"type": kind, "mime_type": mime, "extras": {"path": str(resolved)}}
+    extras = {"path": str(resolved), "seal": path_seal(str(resolved))}
+    return {"type": kind, "mime_type": mime, "extras": extras}
+
+
+_SEAL_KEY = secrets.token_bytes(32)
+"""This process's key for `path_seal`; never stored or sent anywhere."""
+
+
+def path_seal(path: str) -> str:
+    """A seal proving that a helper in this process made a local-file block.
+
+    The converter reads `extras["path"]` only when the seal matches, so a
+    block that arrives from elsewhere (a client's JSON forwarded by a server,
+    a message loaded from storage) can never choose a file to upload.
+    """
+    return hmac.new(_SEAL_KEY, os.fsencode(path), hashlib.sha256).hexdigest()
+
+
+def path_is_sealed(path: str, seal: object) -> bool:
+    """Whether `seal` is this process's seal of `path` (constant-time check)."""
+    return isinstance(seal, str) and hmac.compare_digest(seal, path_seal(path))
 
 
 def _bytes_block(kind: Kind, data: bytes | memoryview, given: str | None) -> Any:

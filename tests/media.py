@@ -186,3 +186,10 @@ def write(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return path
+
+
+def sealed(path: str | Path) -> dict[str, str]:
+    """The `extras` of a local-file block as `image_block(path)` makes them."""
+    from langchain_qwen_omni.media import path_seal  # noqa: PLC0415
+
+    return {"path": str(path), "seal": path_seal(str(path))}

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 import pytest
 from langchain_core.language_models._utils import _normalize_messages
@@ -27,9 +28,6 @@ from langchain_qwen_omni import (
 from langchain_qwen_omni._convert import convert_messages
 from langchain_qwen_omni.media import read_media_file
 from tests import media
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 PNG = media.png()
 PNG64 = base64.b64encode(PNG).decode()
@@ -483,7 +481,7 @@ def test_missing_local_file_at_conversion(tmp_path: Path) -> None:
         part(block)
     empty = media.write(tmp_path / "empty.wav", b"")
     with pytest.raises(OmniInputError, match="is empty"):
-        part({"type": "audio", "extras": {"path": str(empty)}})
+        part({"type": "audio", "extras": media.sealed(empty)})
 
 
 def test_url_in_errors_is_shortened() -> None:
@@ -600,3 +598,32 @@ def test_conversion_does_not_change_the_messages(tmp_path: Path) -> None:
     before = repr(message)
     convert_messages([message])
     assert repr(message) == before
+
+
+def test_a_local_path_not_sealed_here_is_never_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = media.write(tmp_path / "secret.png", media.png())
+    reads: list[str] = []
+    real_read = Path.read_bytes
+
+    def spying_read(self: Path) -> bytes:
+        reads.append(str(self))
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", spying_read)
+    moved_seal = media.sealed(tmp_path / "other.png")["seal"]  # genuine, other path
+    for seal in (None, "0" * 64, 7, moved_seal):
+        extras = (
+            {"path": str(secret)}
+            if seal is None
+            else {"path": str(secret), "seal": seal}
+        )
+        with pytest.raises(
+            OmniInputError, match=r"not made by image_block\(\) in this"
+        ):
+            part({"type": "image", "extras": extras})
+    assert reads == []
+    url = part(image_block(secret))["image_url"]["url"]
+    assert url.startswith("data:image/png;base64,")
+    assert reads == [str(secret)]

@@ -20,6 +20,7 @@ from langchain_qwen_omni.media import (
     audio_format,
     b64decode_checked,
     b64encode,
+    path_seal,
     sniff_mime_type,
     url_scheme,
 )
@@ -46,6 +47,7 @@ B64 = {name: base64.b64encode(data).decode() for name, data in MEDIA.items()}
 
 
 PATH_TOKEN = "<path>:"  # noqa: S105  # a placeholder, not a secret
+SEAL_TOKEN = "<seal>"  # noqa: S105  # replaced by the seal of the block's path
 """Strings `<path>:png` stand for local files; the test puts real paths in.
 
 Strategies are built once at import (building them per example is slow), so
@@ -69,7 +71,10 @@ def with_paths(value: Any, folder: Path) -> Any:
     if isinstance(value, list):
         return [with_paths(item, folder) for item in value]
     if isinstance(value, dict):
-        return {key: with_paths(item, folder) for key, item in value.items()}
+        done = {key: with_paths(item, folder) for key, item in value.items()}
+        if done.get("seal") == SEAL_TOKEN and isinstance(done.get("path"), str):
+            done["seal"] = path_seal(done["path"])
+        return done
     return value
 
 
@@ -192,9 +197,12 @@ def _shaped(kind: str, key: str, value: Any, mime: str | None) -> dict[str, Any]
 SHAPED_BLOCKS = st.one_of(
     st.builds(_shaped, KINDS, st.sampled_from(["url", "base64"]), VALUE, MIME_TYPES),
     st.builds(
-        lambda kind, path, mime: _shaped(kind, "extras", {"path": path}, mime),
+        lambda kind, path, seal, mime: _shaped(
+            kind, "extras", {"path": path, "seal": seal}, mime
+        ),
         KINDS,
         LOCAL,
+        st.sampled_from([SEAL_TOKEN, "forged"]),
         MIME_TYPES,
     ),
     st.builds(
@@ -392,7 +400,10 @@ def well_formed(kind: str, name: str, form: str) -> dict[str, Any]:
         "base64": {"type": kind, "base64": data},
         "base64+mime": {"type": kind, "base64": data, "mime_type": mime},
         "data_url": {"type": kind, "url": typeless},
-        "path": {"type": kind, "extras": {"path": PATH_TOKEN + name}},
+        "path": {
+            "type": kind,
+            "extras": {"path": PATH_TOKEN + name, "seal": SEAL_TOKEN},
+        },
         "v0": {"type": kind, "source_type": "base64", "data": data, "mime_type": mime},
         "file": {"type": "file", "base64": data, "mime_type": mime},
         "openai": openai[kind],

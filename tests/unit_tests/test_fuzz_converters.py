@@ -33,6 +33,7 @@ from pydantic import ValidationError
 
 from langchain_qwen_omni import ChatQwenOmni, QwenOmniError
 from langchain_qwen_omni._convert import convert_messages
+from langchain_qwen_omni.media import path_seal
 from langchain_qwen_omni.profiles import get_profile, known_models
 from langchain_qwen_omni.rules import check_request
 from tests import media
@@ -48,6 +49,7 @@ TINY_PNG = base64.b64encode(media.png(5, 5)).decode()
 WIDE_PNG = base64.b64encode(media.png(2300, 11)).decode()
 WAV = base64.b64encode(media.wav(0.05)).decode()
 FILE_TOKEN = "<file>"  # noqa: S105 - a placeholder, not a secret
+SEAL_TOKEN = "<seal>"  # noqa: S105 - replaced by the seal of the block's path
 """Stands for a real local image, put in by the test (strategies are global)."""
 
 json_values = st.recursive(
@@ -112,6 +114,13 @@ blocks = st.one_of(
     ),
     st.just(
         {"type": "image", "extras": {"path": FILE_TOKEN}, "mime_type": "image/png"}
+    ),
+    st.just(
+        {
+            "type": "image",
+            "extras": {"path": FILE_TOKEN, "seal": SEAL_TOKEN},
+            "mime_type": "image/png",
+        }
     ),
     st.just({"type": "image", "extras": {"path": FILE_TOKEN + ".missing"}}),
     st.builds(
@@ -231,7 +240,10 @@ def with_file(value: Any, path: str) -> Any:
     if isinstance(value, list):
         return [with_file(item, path) for item in value]
     if isinstance(value, dict):
-        return {key: with_file(item, path) for key, item in value.items()}
+        done = {key: with_file(item, path) for key, item in value.items()}
+        if done.get("seal") == SEAL_TOKEN and isinstance(done.get("path"), str):
+            done["seal"] = path_seal(done["path"])
+        return done
     return value
 
 

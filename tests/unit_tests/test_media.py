@@ -197,7 +197,7 @@ def test_image_block_from_path_reads_nothing_but_the_head(tmp_path: Path) -> Non
     assert block == {
         "type": "image",
         "mime_type": "image/jpeg",
-        "extras": {"path": str(path)},
+        "extras": media.sealed(path),
     }
     assert image_block(str(path)) == block
 
@@ -207,7 +207,7 @@ def test_image_block_path_is_made_absolute(
 ) -> None:
     media.write(tmp_path / "a.png", media.png())
     monkeypatch.chdir(tmp_path)
-    assert image_block("a.png")["extras"] == {"path": str(tmp_path / "a.png")}
+    assert image_block("a.png")["extras"] == media.sealed(tmp_path / "a.png")
 
 
 def test_image_block_content_beats_suffix(tmp_path: Path) -> None:
@@ -340,7 +340,7 @@ def test_audio_block_from_path_without_suffix(tmp_path: Path) -> None:
     assert audio_block(path) == {
         "type": "audio",
         "mime_type": "audio/mpeg",
-        "extras": {"path": str(path)},
+        "extras": media.sealed(path),
     }
 
 
@@ -405,7 +405,7 @@ def test_video_block_from_bytes_path_and_url(tmp_path: Path) -> None:
     assert video_block(path) == {
         "type": "video",
         "mime_type": "video/mp4",
-        "extras": {"path": str(path)},
+        "extras": media.sealed(path),
     }
     assert video_block("https://x.test/c.mp4") == {
         "type": "video",
@@ -433,7 +433,7 @@ def test_video_frames_block_mixes_sources(tmp_path: Path) -> None:
     assert frames[0] == {
         "type": "image",
         "mime_type": "image/png",
-        "extras": {"path": str(path)},
+        "extras": media.sealed(path),
     }
     assert frames[1]["mime_type"] == "image/jpeg"
     assert frames[2]["mime_type"] == "image/png"
