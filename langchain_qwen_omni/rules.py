@@ -765,7 +765,7 @@ def apply_repairs(
     repairs: Sequence[Repair],
     profile: OmniModelProfile,
 ) -> list[Mapping[str, Any]]:
-    """Apply the repairs found, logging one WARNING per kind of repair."""
+    """Apply the repairs found; each kind warns once per model family."""
     by_kind: dict[RepairKind, list[int]] = {}
     for repair in repairs:
         by_kind.setdefault(repair.kind, []).append(repair.message)
@@ -773,11 +773,22 @@ def apply_repairs(
     for kind in _REPAIR_ORDER:
         if kind in by_kind:
             result = _transform(kind, result, profile)
-            logger.warning(
-                "%s Pass strict=True to raise an error instead.",
+            first = (profile.family, kind) not in _REPAIRS_LOGGED
+            _REPAIRS_LOGGED.add((profile.family, kind))
+            logger.log(
+                logging.WARNING if first else logging.DEBUG,
+                "%s Pass strict=True to raise an error instead.%s",
                 _repair_warning(kind, _indexes(by_kind[kind]), profile),
+                " (Logged once at WARNING per model and repair.)" if first else "",
             )
     return result
+
+
+_REPAIRS_LOGGED: set[tuple[str, str]] = set()
+"""(model family, repair kind) already logged at WARNING in this process.
+
+An agent re-sends its history on every turn, so the same repair would
+otherwise warn on every call; later repairs are logged at DEBUG."""
 
 
 def _indexes(indexes: list[int]) -> str:

@@ -302,3 +302,20 @@ def test_the_same_bad_request_through_the_client_never_leaves(
     with pytest.raises(OmniInputError, match=r"lasts 40\.25 s; qwen-omni-turbo"):
         model(emu, model="qwen-omni-turbo").invoke([human(too_long)])
     assert emu.requests == []
+
+
+def test_a_repair_warns_once_then_logs_at_debug(
+    emu: OmniEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    message = human(
+        {"type": "text", "text": "What do you see and hear?"},
+        image_part(),
+        audio_block(media.wav(0.5)),
+    )
+    chat = model(emu)
+    with caplog.at_level(logging.DEBUG, logger="langchain_qwen_omni"):
+        chat.invoke([message])
+        chat.invoke([message])
+    repairs = [r for r in caplog.records if "strict=True" in r.getMessage()]
+    assert [r.levelno for r in repairs] == [logging.WARNING, logging.DEBUG]
+    assert [m["role"] for m in emu.requests[-1].body["messages"]] == ["user", "user"]
