@@ -126,14 +126,18 @@ class StreamAssembler:
     what was received so far, both in linear time.
     """
 
-    def __init__(self, *, speech: bool) -> None:
+    def __init__(self, *, speech: bool, emit: bool = True) -> None:
         """Prepare an empty aggregate.
 
         Args:
             speech: Whether speech was requested; the answer text is then also
                 the speech's transcript in `additional_kwargs["audio"]`.
+            emit: Build a chunk per event. `invoke` with no callback handler
+                has nobody to show chunks to and needs only the aggregate, so
+                it skips building them (a pydantic model per event).
         """
         self._speech = speech
+        self._emit = emit
         self._text = _TextMerger()
         self._reasoning: list[str] = []
         self._audio = PcmRealigner()
@@ -176,7 +180,8 @@ class StreamAssembler:
         out = [chunk for choice in choices if (chunk := self._choice_chunk(choice))]
         if usage := event.get("usage"):
             self._usage = usage_from_wire(usage)
-            out.append(self._chunk(usage_metadata=self._usage))
+            if self._emit:
+                out.append(self._chunk(usage_metadata=self._usage))
         return out
 
     def _choice_chunk(self, choice: Mapping[str, Any]) -> ChatGenerationChunk | None:
@@ -193,7 +198,7 @@ class StreamAssembler:
             metadata = {"finish_reason": self._finish_reason}
             if self._model_name:
                 metadata["model_name"] = self._model_name
-        if not (text or kwargs or tool_chunks or metadata):
+        if not (self._emit and (text or kwargs or tool_chunks or metadata)):
             return None
         return self._chunk(
             content=text,

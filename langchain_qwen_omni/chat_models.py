@@ -623,7 +623,10 @@ class ChatQwenOmni(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         payload, body = self._prepare(messages, stop, **kwargs)
-        assembler = StreamAssembler(speech="audio" in payload.get("modalities", ()))
+        assembler = StreamAssembler(
+            speech="audio" in payload.get("modalities", ()),
+            emit=bool(run_manager and run_manager.handlers),
+        )
         for _ in self._run(body, assembler, run_manager):
             pass
         return ChatResult(generations=[ChatGeneration(message=assembler.message())])
@@ -638,7 +641,10 @@ class ChatQwenOmni(BaseChatModel):
         payload, body = await run_in_executor(
             None, self._prepare, messages, stop, **kwargs
         )
-        assembler = StreamAssembler(speech="audio" in payload.get("modalities", ()))
+        assembler = StreamAssembler(
+            speech="audio" in payload.get("modalities", ()),
+            emit=bool(run_manager and run_manager.handlers),
+        )
         async for _ in self._arun(body, assembler, run_manager):
             pass
         return ChatResult(generations=[ChatGeneration(message=assembler.message())])

@@ -288,3 +288,21 @@ def test_stream_without_finish_reason_is_a_cut() -> None:
 def test_text_only_answer_has_no_audio_kwargs() -> None:
     _, assembler = run([wire.text("Hi"), wire.stop()], speech=False)
     assert "audio" not in assembler.message().additional_kwargs
+
+
+def test_without_emitting_the_aggregate_is_the_same() -> None:
+    pcm = wire.pcm_pieces([4001, 3, 4800])
+    events = [
+        wire.event({"reasoning_content": "why"}),
+        wire.text("Hi "),
+        *[wire.audio(p) for p in pcm],
+        wire.transcript("there"),
+        wire.stop(),
+        wire.usage(),
+    ]
+    quiet = StreamAssembler(speech=True, emit=False)
+    assert [c for e in events for c in quiet.feed(e)] == []
+    quiet.finish()
+    _, loud = run(events)
+    assert quiet.message() == loud.message()
+    assert OmniAudio.from_message(quiet.message()).pcm == b"".join(pcm)
