@@ -61,3 +61,14 @@ def test_user_text_that_looks_like_a_marker_is_kept() -> None:
         "c": ["\x00omni-large-1\x00", big],
     }
     assert json.loads(encode_body(payload)) == payload
+
+
+def test_splicing_matches_json_for_every_ascii_character() -> None:
+    for code in range(128):
+        text = "A" * (LARGE + 1) + chr(code)
+        assert json.loads(encode_body({"t": text})) == {"t": text}
+    delete = "A" * LARGE + "\x7f"  # json.dumps escapes DEL
+    assert (
+        encode_body({"t": delete})
+        == json.dumps({"t": delete}, separators=(",", ":")).encode()
+    )

@@ -24,6 +24,7 @@ from langchain_qwen_omni import (
 from langchain_qwen_omni.media import (
     audio_format,
     b64decode_checked,
+    b64decode_steps,
     b64encode,
     data_url,
     mime_for_kind,
@@ -488,3 +489,15 @@ def test_png_encoder_output_is_standard() -> None:
     length = int.from_bytes(png[idat - 4 : idat], "big")
     rows = zlib.decompress(png[idat + 4 : idat + 4 + length])
     assert rows == (b"\x00" + bytes([200] * 9)) * 2
+
+
+def test_decoding_a_head_still_checks_the_whole_text() -> None:
+    data = bytes(range(256)) * 20_000  # 5 MB: several steps
+    text = base64.b64encode(data).decode()
+    assert b64decode_steps(text, keep=100) == data[:100]
+    assert b64decode_steps(text) == data
+    late = len(text) - 1000
+    broken = text[:late] + "$" + text[late + 1 :]
+    for keep in (None, 100):
+        with pytest.raises(ValueError, match="not valid base64"):
+            b64decode_steps(broken, keep=keep)
