@@ -24,6 +24,7 @@ from langchain_tests.integration_tests import chat_models as standard
 from langchain_qwen_omni import ChatQwenOmni
 from langchain_qwen_omni.emulator import OmniEmulator
 from tests import media
+from tests.standard_flags import OmniCapabilities
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -60,7 +61,7 @@ def _offline_samples(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
-class TestChatQwenOmniIntegration(ChatModelIntegrationTests):
+class TestChatQwenOmniIntegration(OmniCapabilities, ChatModelIntegrationTests):
     @property
     def chat_model_class(self) -> type[ChatQwenOmni]:
         return ChatQwenOmni
@@ -79,28 +80,8 @@ class TestChatQwenOmniIntegration(ChatModelIntegrationTests):
         return True
 
     @property
-    def supports_image_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_image_urls(self) -> bool:
-        return True
-
-    @property
-    def supports_audio_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_video_inputs(self) -> bool:
-        return True
-
-    @property
     def supports_image_tool_message(self) -> bool:
         return False  # Omni's tool messages carry text only
-
-    @property
-    def returns_usage_metadata(self) -> bool:
-        return True
 
     @property
     def supports_model_override(self) -> bool:

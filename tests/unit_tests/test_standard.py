@@ -6,9 +6,10 @@ from langchain_tests.unit_tests import ChatModelUnitTests
 from syrupy.assertion import SnapshotAssertion
 
 from langchain_qwen_omni import ChatQwenOmni
+from tests.standard_flags import OmniCapabilities
 
 
-class TestChatQwenOmniUnit(ChatModelUnitTests):
+class TestChatQwenOmniUnit(OmniCapabilities, ChatModelUnitTests):
     @property
     def chat_model_class(self) -> type[ChatQwenOmni]:
         return ChatQwenOmni
@@ -30,26 +31,6 @@ class TestChatQwenOmniUnit(ChatModelUnitTests):
                 "base_url": "https://example.invalid/compatible-mode/v1",
             },
         )
-
-    @property
-    def supports_image_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_image_urls(self) -> bool:
-        return True
-
-    @property
-    def supports_audio_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_video_inputs(self) -> bool:
-        return True
-
-    @property
-    def returns_usage_metadata(self) -> bool:
-        return True
 
     @pytest.mark.xfail(
         reason=(
