@@ -533,9 +533,6 @@ class ChatQwenOmni(BaseChatModel):
         return cast("openai.AsyncOpenAI", self._async_client_)
 
     # --------------------------------------------------- request building
-    def _wants_speech(self, kwargs: dict[str, Any]) -> bool:
-        return "audio" in kwargs.get("modalities", self.modalities)
-
     def _build_payload(
         self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any
     ) -> dict[str, Any]:
