@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 
 import openai
 
-from benchmarks._server import emulator_process
 from benchmarks._timing import Result, table
 from langchain_qwen_omni import ChatQwenOmni
+from langchain_qwen_omni.emulator import emulator_process
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable

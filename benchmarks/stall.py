@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 from langchain_core.messages import HumanMessage
 
-from benchmarks._server import emulator_process
 from benchmarks._timing import Result, table
 from langchain_qwen_omni import ChatQwenOmni, image_block
+from langchain_qwen_omni.emulator import emulator_process
 
 TARGET_MS = 20.0
 

@@ -6,6 +6,14 @@ Needs the `emulator` extra (starlette and uvicorn).
 from langchain_qwen_omni.emulator.app import RecordedRequest, create_app
 from langchain_qwen_omni.emulator.faults import Fault
 from langchain_qwen_omni.emulator.options import EmulatorOptions
+from langchain_qwen_omni.emulator.process import emulator_process
 from langchain_qwen_omni.emulator.server import OmniEmulator
 
-__all__ = ["EmulatorOptions", "Fault", "OmniEmulator", "RecordedRequest", "create_app"]
+__all__ = [
+    "EmulatorOptions",
+    "Fault",
+    "OmniEmulator",
+    "RecordedRequest",
+    "create_app",
+    "emulator_process",
+]

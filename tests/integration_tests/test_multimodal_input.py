@@ -8,8 +8,6 @@ import hashlib
 import io
 import logging
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +27,7 @@ from langchain_qwen_omni import (
     video_block,
     video_frames_block,
 )
+from langchain_qwen_omni.emulator import emulator_process
 from tests import media
 
 if TYPE_CHECKING:
@@ -375,22 +374,8 @@ def remote_base_url() -> Iterator[str]:
     7 MB body (parsing, decoding, probing) would hold the interpreter and
     pause the client's event loop too; a real API does not.
     """
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            *("-m", "langchain_qwen_omni.emulator"),
-            *("--port", "0", "--log-level", "warning"),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        yield line.rsplit(" ", 1)[-1].strip()
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with emulator_process() as base_url:
+        yield base_url
 
 
 async def loop_pauses(work: Awaitable[Any]) -> tuple[Any, float, float]:

@@ -1,0 +1,51 @@
+"""The emulator in a process of its own.
+
+In-process, the emulator's work (parsing megabytes of request body, decoding
+media) holds the interpreter the client under test runs in. Benchmarks and
+event-loop tests therefore talk to an emulator in its own process, as a
+client talks to the real API.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+__all__ = ["emulator_process"]
+
+_LISTENING = re.compile(r"(http://\S+/compatible-mode/v1)")
+
+
+@contextlib.contextmanager
+def emulator_process(*args: str) -> Iterator[str]:
+    """Run `python -m langchain_qwen_omni.emulator` on a free port; yield its base URL.
+
+    Args:
+        *args: More command-line options, e.g. `"--chunk-delay", "0.01"`.
+
+    Raises:
+        RuntimeError: If the process exits before it listens.
+    """
+    command = [
+        sys.executable,
+        *("-m", "langchain_qwen_omni.emulator"),
+        *("--port", "0", "--log-level", "warning"),
+        *args,
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # noqa: S603  # our own module, no shell
+    try:
+        for line in process.stdout or ():
+            if match := _LISTENING.search(line):
+                yield match.group(1)
+                return
+        msg = "the emulator process exited before listening"
+        raise RuntimeError(msg)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
