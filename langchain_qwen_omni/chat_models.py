@@ -675,7 +675,7 @@ class ChatQwenOmni(BaseChatModel):
             options=_JSON_CONTENT,
             cast_to=object,
             stream=True,
-            stream_cls=_openai().Stream[Any],
+            stream_cls=_openai().Stream[object],  # object: events stay plain dicts
         )
         with events:
             try:
@@ -704,7 +704,7 @@ class ChatQwenOmni(BaseChatModel):
             options=_JSON_CONTENT,
             cast_to=object,
             stream=True,
-            stream_cls=_openai().AsyncStream[Any],
+            stream_cls=_openai().AsyncStream[object],
         )
         async with events:
             try:
