@@ -3,11 +3,17 @@
 Needs the `emulator` extra (starlette and uvicorn).
 """
 
-from langchain_qwen_omni.emulator.app import RecordedRequest, create_app
-from langchain_qwen_omni.emulator.faults import Fault
-from langchain_qwen_omni.emulator.options import EmulatorOptions
-from langchain_qwen_omni.emulator.process import emulator_process
-from langchain_qwen_omni.emulator.server import OmniEmulator
+from langchain_qwen_omni._extras import require
+
+require("emulator", "starlette", "uvicorn")
+
+# The imports follow the check, so a missing extra is named, not just missing.
+
+from langchain_qwen_omni.emulator.app import RecordedRequest, create_app  # noqa: E402
+from langchain_qwen_omni.emulator.faults import Fault  # noqa: E402
+from langchain_qwen_omni.emulator.options import EmulatorOptions  # noqa: E402
+from langchain_qwen_omni.emulator.process import emulator_process  # noqa: E402
+from langchain_qwen_omni.emulator.server import OmniEmulator  # noqa: E402
 
 __all__ = [
     "EmulatorOptions",
