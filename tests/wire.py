@@ -58,3 +58,8 @@ def pcm_pieces(sizes: list[int], seed: int = 0) -> list[bytes]:
         pieces.append(whole[start : start + size])
         start += size
     return pieces
+
+
+def deltas(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The deltas of wire chunks, skipping the usage chunk."""
+    return [c["choices"][0]["delta"] for c in chunks if c["choices"]]

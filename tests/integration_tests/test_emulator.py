@@ -16,7 +16,7 @@ import numpy as np
 import openai
 import pytest
 
-from langchain_qwen_omni.emulator import EmulatorOptions, OmniEmulator, RecordedRequest
+from langchain_qwen_omni.emulator import OmniEmulator, RecordedRequest
 from langchain_qwen_omni.emulator.answers import SAMPLE_RATE, describe_request
 
 if TYPE_CHECKING:
@@ -34,20 +34,6 @@ EXPECTED_TEXT = (
     "[qwen3-omni-flash emulator] I received 2 messages (system, user). "
     "The last user message says: 'Who are you?'. Media: none."
 )
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[OmniEmulator]:
-    with OmniEmulator() as emu:
-        yield emu
-
-
-@pytest.fixture
-def emu(server: OmniEmulator) -> OmniEmulator:
-    """The shared server with default options and no recorded requests."""
-    server.options = EmulatorOptions()
-    server.clear()
-    return server
 
 
 @pytest.fixture

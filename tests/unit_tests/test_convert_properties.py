@@ -47,12 +47,12 @@ B64 = {name: base64.b64encode(data).decode() for name, data in MEDIA.items()}
 
 
 PATH_TOKEN = "<path>:"  # noqa: S105  # a placeholder, not a secret
-SEAL_TOKEN = "<seal>"  # noqa: S105  # replaced by the seal of the block's path
 """Strings `<path>:png` stand for local files; the test puts real paths in.
 
 Strategies are built once at import (building them per example is slow), so
 they name files by token rather than by a path known only to a fixture.
 """
+SEAL_TOKEN = "<seal>"  # noqa: S105 - replaced by the seal of the block's path
 
 
 @pytest.fixture(scope="module")

@@ -32,6 +32,7 @@ from langchain_qwen_omni.emulator.answers import (
 from langchain_qwen_omni.emulator.app import StreamCutError, stream_events
 from langchain_qwen_omni.emulator.errors import error_body, rate_limited
 from langchain_qwen_omni.emulator.validation import format_choices, validate_request
+from tests.wire import deltas as deltas_of
 
 USER_TEXT = {"role": "user", "content": "Who are you?"}
 SYSTEM = {"role": "system", "content": "Be brief."}
@@ -54,10 +55,6 @@ def _chunks(body: dict[str, Any], **options: Any) -> list[dict[str, Any]]:
         created=1_700_000_000,
         audio_id="audio_abc",
     )
-
-
-def _deltas(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [c["choices"][0]["delta"] for c in chunks if c["choices"]]
 
 
 def _rms(pcm: bytes) -> float:
@@ -183,7 +180,7 @@ def test_text_chunks_have_the_openai_shape() -> None:
         (choice,) = chunk["choices"]
         assert choice["index"] == 0
         assert choice["logprobs"] is None
-    deltas = _deltas(chunks)
+    deltas = deltas_of(chunks)
     assert deltas[0] == {"role": "assistant", "content": ""}
     assert deltas[-1] == {}
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
@@ -220,7 +217,7 @@ def test_audio_chunks_carry_decodable_padded_pieces_with_content_text() -> None:
     body = _body(
         modalities=["text", "audio"], audio={"voice": "Ethan", "format": "wav"}
     )
-    deltas = _deltas(_chunks(body))
+    deltas = deltas_of(_chunks(body))
     audio = [d["audio"] for d in deltas if "audio" in d]
     text = "".join(d.get("content", "") for d in deltas)
     assert text == describe_request(body)
@@ -237,19 +234,19 @@ def test_audio_chunks_carry_decodable_padded_pieces_with_content_text() -> None:
 
 def test_transcript_mode_moves_text_into_audio_transcript() -> None:
     body = _body(modalities=["text", "audio"])
-    deltas = _deltas(_chunks(body, transcript_mode="transcript"))
+    deltas = deltas_of(_chunks(body, transcript_mode="transcript"))
     assert not any(d.get("content") for d in deltas)
     transcript = "".join(
         d["audio"].get("transcript", "") for d in deltas if "audio" in d
     )
     assert transcript == describe_request(body)
     # a text-only answer keeps delta.content whatever the mode
-    text_only = _deltas(_chunks(_body(), transcript_mode="transcript"))
+    text_only = deltas_of(_chunks(_body(), transcript_mode="transcript"))
     assert "".join(d.get("content", "") for d in text_only) == describe_request(_body())
 
 
 def test_fixed_answer_and_text_pieces() -> None:
-    deltas = _deltas(_chunks(_body(), answer="abcdefghij", text_pieces=3))
+    deltas = deltas_of(_chunks(_body(), answer="abcdefghij", text_pieces=3))
     assert [d["content"] for d in deltas[1:-1]] == ["abc", "def", "ghij"]
 
 

@@ -37,6 +37,7 @@ from langchain_qwen_omni.media import path_seal
 from langchain_qwen_omni.profiles import get_profile, known_models
 from langchain_qwen_omni.rules import check_request
 from tests import media
+from tests.strategies import json_values as shared_json_values
 
 EXAMPLES = settings(
     max_examples=300,
@@ -49,21 +50,10 @@ TINY_PNG = base64.b64encode(media.png(5, 5)).decode()
 WIDE_PNG = base64.b64encode(media.png(2300, 11)).decode()
 WAV = base64.b64encode(media.wav(0.05)).decode()
 FILE_TOKEN = "<file>"  # noqa: S105 - a placeholder, not a secret
-SEAL_TOKEN = "<seal>"  # noqa: S105 - replaced by the seal of the block's path
 """Stands for a real local image, put in by the test (strategies are global)."""
+SEAL_TOKEN = "<seal>"  # noqa: S105 - replaced by the seal of the block's path
 
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**40), 2**40)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=6),
-    lambda inner: (
-        st.lists(inner, max_size=3)
-        | st.dictionaries(st.text(max_size=5), inner, max_size=3)
-    ),
-    max_leaves=6,
-)
+json_values = shared_json_values(max_int=2**40, max_text=6, max_leaves=6)
 
 # --- content blocks -----------------------------------------------------------------
 

@@ -21,23 +21,13 @@ from hypothesis import strategies as st
 from langchain_qwen_omni import OmniAudio, OmniStreamError
 from langchain_qwen_omni._stream import StreamAssembler
 from tests import wire
+from tests.strategies import json_values as shared_json_values
 
 EXAMPLES = settings(
     max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**70), 2**70)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=8),
-    lambda inner: (
-        st.lists(inner, max_size=3)
-        | st.dictionaries(st.text(max_size=6), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
+json_values = shared_json_values(max_int=2**70, max_text=8, max_leaves=8)
 """Any JSON value: what `json.loads` can hand the assembler."""
 
 

@@ -36,6 +36,7 @@ from langchain_qwen_omni.emulator.tools import (
 )
 from langchain_qwen_omni.profiles import get_profile
 from tests import wire
+from tests.wire import deltas as deltas_of
 
 # --- schemas ------------------------------------------------------------------
 
@@ -256,10 +257,6 @@ def _answer(body: dict[str, Any], **options: Any) -> list[dict[str, Any]]:
     )
 
 
-def _deltas(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [c["choices"][0]["delta"] for c in chunks if c["choices"]]
-
-
 def test_tool_call_answer_chunks() -> None:
     chunks = _answer(
         _body(tools=TOOLS, stream_options={"include_usage": True}, modalities=["text"])
@@ -267,7 +264,7 @@ def test_tool_call_answer_chunks() -> None:
     assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
     assert chunks[-2]["choices"][0]["finish_reason"] == "tool_calls"
     assert all(c["id"] == "chatcmpl-abc" for c in chunks)
-    assert not any("content" in d for d in _deltas(chunks)[1:])
+    assert not any("content" in d for d in deltas_of(chunks)[1:])
     usage = chunks[-1]["usage"]
     assert usage["completion_tokens"] > 0
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
@@ -278,7 +275,7 @@ def test_thinking_streams_reasoning_first_and_counts_it() -> None:
     thought = _answer(
         _body(stream_options={"include_usage": True}, enable_thinking=True)
     )
-    deltas = _deltas(thought)
+    deltas = deltas_of(thought)
     reasoning = [d["reasoning_content"] for d in deltas if "reasoning_content" in d]
     first_text = next(i for i, d in enumerate(deltas) if d.get("content"))
     last_reasoning = max(i for i, d in enumerate(deltas) if "reasoning_content" in d)
@@ -302,7 +299,7 @@ def test_json_object_answer_describes_the_request() -> None:
         "last_user_message": "Add 3 and 4",
         "media": {},
     }
-    text = "".join(d.get("content", "") for d in _deltas(_answer(body)))
+    text = "".join(d.get("content", "") for d in deltas_of(_answer(body)))
     assert json.loads(text)["last_user_message"] == "Add 3 and 4"
 
 
@@ -317,7 +314,7 @@ def test_json_schema_answer_is_an_instance() -> None:
 
 def test_fixed_answer_option_wins_over_json_and_results() -> None:
     body = _body(response_format={"type": "json_object"})
-    text = "".join(d.get("content", "") for d in _deltas(_answer(body, answer="Hi")))
+    text = "".join(d.get("content", "") for d in deltas_of(_answer(body, answer="Hi")))
     assert text == "Hi"
 
 
