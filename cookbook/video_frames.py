@@ -17,7 +17,7 @@ the request is built.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import _samples
 import av  # the `video` extra (PyAV)
@@ -38,7 +38,9 @@ def sample_frames(path: Path, fps: float) -> list[npt.NDArray[np.uint8]]:
     with av.open(str(path)) as container:
         for frame in container.decode(video=0):
             if frame.time is not None and frame.time + 1e-6 >= next_time:
-                frames.append(frame.to_ndarray(format="rgb24"))
+                frames.append(
+                    cast("npt.NDArray[np.uint8]", frame.to_ndarray(format="rgb24"))
+                )
                 next_time += 1.0 / fps
     return frames
 

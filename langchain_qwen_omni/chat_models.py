@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import re
@@ -32,9 +31,15 @@ from pydantic import (
 from typing_extensions import Self
 
 from langchain_qwen_omni._body import encode_body
+from langchain_qwen_omni._clients import (
+    make_async_client,
+    make_sync_client,
+    openai_module,
+)
 from langchain_qwen_omni._convert import convert_messages
 from langchain_qwen_omni._stream import StreamAssembler
-from langchain_qwen_omni.errors import OmniInputError, OmniStreamError
+from langchain_qwen_omni._transport import astream_chunks, stream_chunks
+from langchain_qwen_omni.errors import OmniInputError
 from langchain_qwen_omni.profiles import (
     OmniModelProfile,
     get_profile,
@@ -69,8 +74,6 @@ REGION_BASE_URLS: dict[str, str] = {
 }
 """Documented compatible-mode endpoints per region; a key works in its region only."""
 
-_CHAT_PATH = "/chat/completions"
-_JSON_CONTENT: Any = {"headers": {"Content-Type": "application/json"}}
 
 Modality = Literal["text", "audio"]
 StructuredOutputMethod = Literal["function_calling", "json_mode", "json_schema"]
@@ -80,24 +83,6 @@ logger = logging.getLogger(__name__)
 
 def _text_only() -> list[Modality]:
     return ["text"]
-
-
-def _openai() -> Any:
-    """The openai SDK, imported on first use.
-
-    Importing it takes longer than the rest of this package together, and
-    code that only builds chains, binds tools or reads profiles never needs it.
-    """
-    return importlib.import_module("openai")
-
-
-def _stream_breaks() -> tuple[type[Exception], ...]:
-    """Errors that end a stream after it began.
-
-    Anything raised before the first event (HTTP status errors, refused
-    connections) keeps the SDK's own type and is not caught.
-    """
-    return (_openai().APIError, ValueError)
 
 
 class ChatQwenOmni(BaseChatModel):
@@ -522,14 +507,14 @@ class ChatQwenOmni(BaseChatModel):
         milliseconds), which models made only to be bound or copied never need.
         """
         if self._sync_client is None:
-            self._sync_client = _openai().OpenAI(**self._client_params())
+            self._sync_client = make_sync_client(self._client_params())
         return cast("openai.OpenAI", self._sync_client)
 
     @property
     def _async_client(self) -> openai.AsyncOpenAI:
         """The async SDK client, built on first use and then reused."""
         if self._async_client_ is None:
-            self._async_client_ = _openai().AsyncOpenAI(**self._client_params())
+            self._async_client_ = make_async_client(self._client_params())
         return cast("openai.AsyncOpenAI", self._async_client_)
 
     # --------------------------------------------------- request building
@@ -596,7 +581,7 @@ class ChatQwenOmni(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         payload, body = self._prepare(messages, stop, **kwargs)
         assembler = StreamAssembler(speech="audio" in payload.get("modalities", ()))
-        yield from self._run(body, assembler, run_manager)
+        yield from stream_chunks(self._client, body, assembler, run_manager)
 
     async def _astream(
         self,
@@ -609,7 +594,9 @@ class ChatQwenOmni(BaseChatModel):
             None, self._prepare, messages, stop, **kwargs
         )
         assembler = StreamAssembler(speech="audio" in payload.get("modalities", ()))
-        async for chunk in self._arun(body, assembler, run_manager):
+        async for chunk in astream_chunks(
+            self._async_client, body, assembler, run_manager
+        ):
             yield chunk
 
     def _generate(
@@ -624,7 +611,7 @@ class ChatQwenOmni(BaseChatModel):
             speech="audio" in payload.get("modalities", ()),
             emit=bool(run_manager and run_manager.handlers),
         )
-        for _ in self._run(body, assembler, run_manager):
+        for _ in stream_chunks(self._client, body, assembler, run_manager):
             pass
         return ChatResult(generations=[ChatGeneration(message=assembler.message())])
 
@@ -642,7 +629,7 @@ class ChatQwenOmni(BaseChatModel):
             speech="audio" in payload.get("modalities", ()),
             emit=bool(run_manager and run_manager.handlers),
         )
-        async for _ in self._arun(body, assembler, run_manager):
+        async for _ in astream_chunks(self._async_client, body, assembler, run_manager):
             pass
         return ChatResult(generations=[ChatGeneration(message=assembler.message())])
 
@@ -655,70 +642,8 @@ class ChatQwenOmni(BaseChatModel):
         JSON-encoding megabytes of media on the event loop.
         """
         payload = self._build_payload(messages, stop, **kwargs)
-        _openai()  # the first request imports the SDK here, off the event loop
+        openai_module()  # the first request imports the SDK here, off the event loop
         return payload, encode_body(payload)
-
-    def _run(
-        self,
-        body: bytes,
-        assembler: StreamAssembler,
-        run_manager: CallbackManagerForLLMRun | None,
-    ) -> Iterator[ChatGenerationChunk]:
-        """Send the request and feed its events through the assembler.
-
-        Errors before the first event keep the SDK's types; a break after it
-        becomes `OmniStreamError` carrying everything received.
-        """
-        events = self._client.post(
-            _CHAT_PATH,
-            content=body,
-            options=_JSON_CONTENT,
-            cast_to=object,
-            stream=True,
-            stream_cls=_openai().Stream[object],  # object: events stay plain dicts
-        )
-        with events:
-            try:
-                for event in events:
-                    for chunk in assembler.feed(event):
-                        if run_manager:
-                            run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                        yield chunk
-            except _stream_breaks() as exc:
-                raise _broken(exc, assembler) from exc
-        last = assembler.finish()
-        if run_manager:
-            run_manager.on_llm_new_token(last.text, chunk=last)
-        yield last
-
-    async def _arun(
-        self,
-        body: bytes,
-        assembler: StreamAssembler,
-        run_manager: AsyncCallbackManagerForLLMRun | None,
-    ) -> AsyncIterator[ChatGenerationChunk]:
-        """Async twin of `_run`: only the I/O differs, the assembler is shared."""
-        events = await self._async_client.post(
-            _CHAT_PATH,
-            content=body,
-            options=_JSON_CONTENT,
-            cast_to=object,
-            stream=True,
-            stream_cls=_openai().AsyncStream[object],
-        )
-        async with events:
-            try:
-                async for event in events:
-                    for chunk in assembler.feed(event):
-                        if run_manager:
-                            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                        yield chunk
-            except _stream_breaks() as exc:
-                raise _broken(exc, assembler) from exc
-        last = assembler.finish()
-        if run_manager:
-            await run_manager.on_llm_new_token(last.text, chunk=last)
-        yield last
 
     # ---- tools and structured output
     def bind_tools(
@@ -864,16 +789,6 @@ class ChatQwenOmni(BaseChatModel):
             "limits={'tool_calling': True}."
         )
         raise OmniInputError(msg)
-
-
-def _broken(exc: Exception, assembler: StreamAssembler) -> OmniStreamError:
-    if isinstance(exc, OmniStreamError):
-        return exc
-    msg = (
-        f"The answer stream broke after it began ({type(exc).__name__}: {exc}). "
-        "Everything received so far is in this error's .partial."
-    )
-    return OmniStreamError(msg, partial=assembler.partial())
 
 
 # ---- tools and structured output: pure helpers

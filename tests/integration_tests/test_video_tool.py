@@ -91,7 +91,8 @@ def video_of(body: dict[str, Any]) -> tuple[bytes, str]:
 
 
 def seconds_of(data: bytes) -> tuple[float, bool]:
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), mode="r") as container:
+        assert container.duration is not None
         return container.duration / 1_000_000, bool(container.streams.audio)
 
 

@@ -476,7 +476,8 @@ def test_generated_media_are_what_they_claim() -> None:
     big = media.wav_of_size(100_044)
     assert len(big) == 100_044
     assert sf.info(io.BytesIO(big)).frames == 50_000
-    with av.open(io.BytesIO(media.mp4(seconds=3.0))) as container:
+    with av.open(io.BytesIO(media.mp4(seconds=3.0)), mode="r") as container:
+        assert container.duration is not None
         kinds = sorted(stream.type for stream in container.streams)
         assert kinds == ["audio", "video"]
         assert container.duration / 1e6 == pytest.approx(3.0, abs=0.1)

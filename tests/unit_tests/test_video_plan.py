@@ -300,6 +300,8 @@ def test_cut_keeps_time_when_the_source_counts_in_milliseconds(tmp_path: Path) -
         assert probed.duration == pytest.approx(part.end - part.start, abs=0.25)
         with av.open(str(path)) as container:
             sound = container.streams.audio[0]
+            assert sound.duration is not None
+            assert sound.time_base is not None
             assert float(sound.duration * sound.time_base) <= 26.0
 
 
@@ -371,6 +373,7 @@ def test_sampled_frames_show_the_right_moments(tmp_path: Path) -> None:
     for time, jpeg in zip(plan.parts[0].frame_times, jpegs, strict=True):
         with Image.open(io.BytesIO(jpeg)) as picture:
             sampled = picture.convert("RGB").getpixel((0, 0))
+        assert isinstance(sampled, tuple)
         expected = source[int(time * 4)][0, 0]
         assert all(
             abs(int(a) - int(b)) < 40 for a, b in zip(sampled, expected, strict=True)
