@@ -1,43 +1,40 @@
-"""LangChain messages -> Omni wire messages (pure functions).
+"""LangChain messages -> the typed conversation of an `OmniRequest`.
 
 `convert_messages` is the single entry point; `ChatQwenOmni` calls it while
 building each request (in a worker thread on the async paths), so every file
-read and every base64 encoding of media happens here, once per call: a file
-named by several blocks is read and encoded once.
+read, every base64 check and every measurement of media happens here, once
+per call: a file named by several blocks is read once, a base64 string
+repeated in a conversation is checked once.
 
-Accepted in user (and system) content:
+Accepted in user (and system and tool) content:
 - strings and `text` blocks;
 - standard blocks `image`, `audio`, `video` with `url`, `base64` +
   `mime_type`, or a local path in `extras["path"]` (what `image_block(path)`
   and friends build); `file` blocks whose `mime_type` is image, audio or
   video; LangChain's older shape with `source_type` (`"url"`, `"base64"`);
 - video as frames: `{"type": "video", "extras": {"frames": [...]}}` (from
-  `video_frames_block`);
+  `video_frames_block`); `fps` and `max_pixels` on a video block (top level
+  or in `extras`); `transcript` on an audio block (top level or `extras`);
 - OpenAI-format blocks, checked and normalized: `image_url`, `input_audio`
   (an http(s) URL, a data URL, or bare base64 as OpenAI takes it),
   `video_url`, and Omni's own `{"type": "video", "video": [frames]}`.
 
-Wire shapes (see Omni's documentation): images as `image_url` with an
-http(s) URL or `data:image/<type>;base64,...`; audio as `input_audio` with
-`data` (URL, or `data:;base64,...`) and a `format` (`mp3`, `wav`, ...) taken
-from the content, the mime type or the URL's suffix; a video file as
-`video_url` (URL, or `data:;base64,...`); frames as `video` with a list of
-image URLs. Only `http://`, `https://` and `data:` URLs pass; anything else,
-and base64 that does not decode, is an `OmniInputError` naming the message
-and block.
+Each medium becomes a `Media` item with its source (a remote URL or checked
+base64), its sniffed type and what could be measured of it (size, image
+size, duration). Only `http://`, `https://` and `data:` URLs pass; anything
+else, and base64 that does not decode, is an `OmniInputError` naming the
+message and block.
 
-Assistant turns go back as text (Omni refuses media there): speech is
-dropped, its transcript standing in for empty text. Other media in an
-assistant turn is converted like user media and left to the conversation
-rules (`rules.py`), which flatten the turn to its text with a warning, or
-raise under `strict=True`.
+Assistant turns keep their text (speech gives way to its transcript, which
+is the normal history of a spoken conversation); other media they hold is
+converted and left to the rules, which send the turn as its text with a
+warning, or refuse under `strict=True`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import (
@@ -49,21 +46,28 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
-from langchain_qwen_omni.errors import OmniInputError
-from langchain_qwen_omni.media import (
-    SNIFF_BYTES,
-    Kind,
-    audio_format,
-    b64decode_checked,
+from langchain_qwen_omni._codec import (
     b64encode,
-    data_url,
-    kind_of,
-    mime_for_kind,
-    path_is_sealed,
-    read_media_file,
-    sniff_mime_type,
+    b64size,
+    check_base64,
+    check_media_url,
+    parse_data_url,
     url_scheme,
 )
+from langchain_qwen_omni._probe import (
+    SNIFF_BYTES,
+    Kind,
+    audio_duration,
+    audio_format,
+    image_size,
+    kind_of,
+    mime_for_kind,
+    sniff_mime_type,
+    video_facts,
+)
+from langchain_qwen_omni._request import Media, Part, Role, Text, Turn
+from langchain_qwen_omni.errors import OmniInputError
+from langchain_qwen_omni.media import path_is_sealed, read_media_file, read_media_head
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -71,15 +75,26 @@ if TYPE_CHECKING:
 
     from langchain_core.messages import InvalidToolCall, ToolCall
 
-    _Handler: TypeAlias = Callable[[dict[str, Any], str, "_MediaCache"], dict[str, Any]]
+    _Handler: TypeAlias = Callable[[dict[str, Any], str, "_MediaReader"], Part]
 
 __all__ = ["convert_messages"]
 
 _HELPER = {"image": "image_block", "audio": "audio_block", "video": "video_block"}
+_IMAGE_HEAD = 256 * 1024
+"""Decoded bytes kept of inline images: enough for every header `image_size` reads."""
+_ROLES: dict[str, Role] = {
+    "user": "user",
+    "human": "user",
+    "system": "system",
+    "developer": "system",
+    "assistant": "assistant",
+    "ai": "assistant",
+    "tool": "tool",
+}
 
 
-def convert_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
-    """Convert a conversation to the wire `messages` list.
+def convert_messages(messages: Sequence[BaseMessage]) -> tuple[Turn, ...]:
+    """Convert a conversation to typed turns, measuring its media once.
 
     Reads and encodes local media files (blocks with `extras["path"]`), so
     async callers run it in a worker thread.
@@ -88,35 +103,48 @@ def convert_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
         OmniInputError: For a message or block Omni cannot take, naming the
             message and block index and the fix.
     """
-    media = _MediaCache()
-    return [_to_wire(message, index, media) for index, message in enumerate(messages)]
+    reader = _MediaReader()
+    return tuple(
+        _turn(message, index, reader) for index, message in enumerate(messages)
+    )
 
 
 # ------------------------------------------------------------------ messages
-def _to_wire(message: BaseMessage, index: int, media: _MediaCache) -> dict[str, Any]:
+def _turn(message: BaseMessage, index: int, reader: _MediaReader) -> Turn:
     if isinstance(message, AIMessage):
-        return _assistant_to_wire(message, index, media)
+        return _assistant_turn(message, index, reader)
     if isinstance(message, ToolMessage):
-        return {
-            "role": "tool",
-            "tool_call_id": message.tool_call_id,
-            "content": str(message.text),
-        }
+        return Turn(
+            "tool",
+            index,
+            _content_parts(message.content, index, reader),
+            tool_call_id=message.tool_call_id,
+        )
     if isinstance(message, SystemMessage):
-        role = "system"
+        role: Role = "system"
     elif isinstance(message, HumanMessage):
         role = "user"
-    elif isinstance(message, ChatMessage):
-        role = message.role
+    elif isinstance(message, ChatMessage) and message.role in _ROLES:
+        role = _ROLES[message.role]
         if role == "assistant":
-            return {"role": role, "content": _assistant_content(message, index, media)}
+            return _assistant_turn(message, index, reader)
     else:
+        what = (
+            f"a ChatMessage with role {message.role!r}"
+            if isinstance(message, ChatMessage)
+            else f"a {type(message).__name__}"
+        )
         msg = (
-            f"Message {index} is a {type(message).__name__}, which Omni cannot take. "
+            f"Message {index} is {what}, which Omni cannot take. "
             "Use SystemMessage, HumanMessage, AIMessage or ToolMessage."
         )
         raise OmniInputError(msg)
-    return {"role": role, "content": _content_to_wire(message.content, index, media)}
+    return Turn(
+        role,
+        index,
+        _content_parts(message.content, index, reader),
+        as_string=isinstance(message.content, str),
+    )
 
 
 def _assistant_text(message: BaseMessage) -> str:
@@ -144,52 +172,39 @@ _ASSISTANT_MEDIA = frozenset(
 """Media an assistant turn may hold besides speech (its `audio` blocks)."""
 
 
-def _assistant_content(
-    message: BaseMessage, index: int, media: _MediaCache
-) -> str | list[dict[str, Any]]:
-    """An assistant turn's text, and any media it holds as wire parts.
+def _assistant_turn(message: BaseMessage, index: int, reader: _MediaReader) -> Turn:
+    """An assistant turn: its text, other media it holds, and its tool calls.
 
-    Omni takes text only in assistant turns. Speech (audio blocks,
-    `additional_kwargs["audio"]`) is the normal history of a spoken
-    conversation and gives way to its transcript here, silently. Other media
-    (say, an image another model generated) is converted and left to the
-    conversation rules, which send the turn as its text with a warning, or
-    raise `OmniConversationError` under `strict=True`.
+    Speech (audio blocks, `additional_kwargs["audio"]`) gives way to its
+    transcript here, silently; other media (say, an image another model
+    generated) is converted and left to the rules.
     """
     content = message.content
-    if not isinstance(content, list) or not any(
+    parts: tuple[Part, ...]
+    if isinstance(content, list) and any(
         isinstance(block, dict) and str(block.get("type")) in _ASSISTANT_MEDIA
         for block in content
     ):
-        return _assistant_text(message)
-    parts: list[dict[str, Any]] = []
-    for block_index, block in enumerate(content):
-        where = f"Message {index}, block {block_index}"
-        if isinstance(block, str):
-            parts.append({"type": "text", "text": block})
-        elif isinstance(block, dict) and block.get("type") == "text":
-            parts.append(_text_block(block, where, media))
-        elif isinstance(block, dict) and str(block.get("type")) in _ASSISTANT_MEDIA:
-            parts.append(_block_to_wire(block, where, media))
-    return parts
-
-
-def _assistant_to_wire(
-    message: AIMessage, index: int, media: _MediaCache
-) -> dict[str, Any]:
-    """An assistant turn in the OpenAI shape: content, then tool calls."""
-    wire: dict[str, Any] = {
-        "role": "assistant",
-        "content": _assistant_content(message, index, media),
-    }
-    calls = [
-        *(_tool_call_to_wire(call) for call in message.tool_calls),
-        *(_invalid_tool_call_to_wire(call) for call in message.invalid_tool_calls),
-    ]
-    if calls:
-        wire["tool_calls"] = calls
-        wire["content"] = wire["content"] or None
-    return wire
+        kept: list[Part] = []
+        for block_index, block in enumerate(content):
+            where = f"Message {index}, block {block_index}"
+            if isinstance(block, str):
+                kept.append(Text(block))
+            elif isinstance(block, dict) and block.get("type") == "text":
+                kept.append(_text_block(block, where, reader))
+            elif isinstance(block, dict) and str(block.get("type")) in _ASSISTANT_MEDIA:
+                kept.append(_block_part(block, where, reader))
+        parts = tuple(kept)
+    else:
+        text = _assistant_text(message)
+        parts = (Text(text),) if text else ()
+    calls: tuple[dict[str, Any], ...] = ()
+    if isinstance(message, AIMessage):
+        calls = (
+            *(_tool_call_to_wire(call) for call in message.tool_calls),
+            *(_invalid_tool_call_to_wire(call) for call in message.invalid_tool_calls),
+        )
+    return Turn("assistant", index, parts, as_string=True, tool_calls=calls)
 
 
 def _tool_call_to_wire(call: ToolCall) -> dict[str, Any]:
@@ -208,32 +223,30 @@ def _invalid_tool_call_to_wire(call: InvalidToolCall) -> dict[str, Any]:
     }
 
 
-def _content_to_wire(
-    content: object, index: int, media: _MediaCache
-) -> str | list[dict[str, Any]]:
+def _content_parts(
+    content: object, index: int, reader: _MediaReader
+) -> tuple[Part, ...]:
     if isinstance(content, str):
-        return content
+        return (Text(content),)
     if not isinstance(content, list):
         msg = f"Message {index}: content must be a string or a list of blocks."
         raise OmniInputError(msg)
-    parts: list[dict[str, Any]] = []
+    parts: list[Part] = []
     for block_index, block in enumerate(content):
         where = f"Message {index}, block {block_index}"
         if isinstance(block, str):
-            parts.append({"type": "text", "text": block})
+            parts.append(Text(block))
         elif isinstance(block, dict):
-            parts.append(_block_to_wire(block, where, media))
+            parts.append(_block_part(block, where, reader))
         else:
             kind = type(block).__name__
             msg = f"{where}: a block must be a string or a dict, not {kind}."
             raise OmniInputError(msg)
-    return parts
+    return tuple(parts)
 
 
 # -------------------------------------------------------------------- blocks
-def _block_to_wire(
-    block: dict[str, Any], where: str, media: _MediaCache
-) -> dict[str, Any]:
+def _block_part(block: dict[str, Any], where: str, reader: _MediaReader) -> Part:
     block_type = block.get("type")
     handler = _HANDLERS.get(block_type) if isinstance(block_type, str) else None
     if handler is None:
@@ -243,18 +256,15 @@ def _block_to_wire(
             "image_block(), audio_block(), video_block() or video_frames_block()."
         )
         raise OmniInputError(msg)
-    return handler(block, where, media)
+    return handler(block, where, reader)
 
 
-def _text_block(
-    block: dict[str, Any], where: str, media: _MediaCache
-) -> dict[str, Any]:
-    del media
+def _text_block(block: dict[str, Any], where: str, _reader: _MediaReader) -> Text:
     text = block.get("text")
     if not isinstance(text, str):
         msg = f"{where}: a {block.get('type')} block needs a string 'text'."
         raise OmniInputError(msg)
-    return {"type": "text", "text": text}
+    return Text(text)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -283,21 +293,7 @@ def _source_of(block: dict[str, Any], kind: str, where: str) -> _Source:
         return _Source(b64=b64, mime_type=mime)
     extras = block.get("extras")
     if isinstance(extras, dict) and "path" in extras:
-        path = extras["path"]
-        if not isinstance(path, str) or not path:
-            msg = f"{where}: extras['path'] must be a non-empty string."
-            raise OmniInputError(msg)
-        if not path_is_sealed(path, extras.get("seal")):
-            helper = _HELPER.get(kind, "image_block")
-            msg = (
-                f"{where}: the {kind} block names the local file {path!r} but was "
-                f"not made by {helper}() in this process, so the file was not read: "
-                "a block from a client or from storage must not choose files to "
-                f"upload. Build it here with {helper}(path), or send the media as "
-                "base64 or an http(s) URL."
-            )
-            raise OmniInputError(msg)
-        return _Source(path=path, mime_type=mime)
+        return _Source(path=_sealed_path(extras, kind, where), mime_type=mime)
     if block.get("file_id") is not None:
         raise _no_file_ids(where, kind)
     helper = _HELPER.get(kind, "image_block")
@@ -306,6 +302,24 @@ def _source_of(block: dict[str, Any], kind: str, where: str) -> _Source:
         f"'mime_type', or build it with {helper}(path_or_bytes_or_url)."
     )
     raise OmniInputError(msg)
+
+
+def _sealed_path(extras: dict[str, Any], kind: str, where: str) -> str:
+    path = extras["path"]
+    if not isinstance(path, str) or not path:
+        msg = f"{where}: extras['path'] must be a non-empty string."
+        raise OmniInputError(msg)
+    if not path_is_sealed(path, extras.get("seal")):
+        helper = _HELPER.get(kind, "image_block")
+        msg = (
+            f"{where}: the {kind} block names the local file {path!r} but was "
+            f"not made by {helper}() in this process, so the file was not read: "
+            "a block from a client or from storage must not choose files to "
+            f"upload. Build it here with {helper}(path), or send the media as "
+            "base64 or an http(s) URL."
+        )
+        raise OmniInputError(msg)
+    return path
 
 
 def _v0_source_of(
@@ -348,64 +362,99 @@ def _no_file_ids(where: str, kind: str) -> OmniInputError:
     )
 
 
-def _image_block(
-    block: dict[str, Any], where: str, media: _MediaCache
-) -> dict[str, Any]:
-    url = media.image_url(_source_of(block, "image", where), where)
-    return {"type": "image_url", "image_url": {"url": url}}
+def _option(block: dict[str, Any], key: str) -> object:
+    """A block option given at its top level or in its `extras`."""
+    if key in block:
+        return block[key]
+    extras = block.get("extras")
+    return extras.get(key) if isinstance(extras, dict) else None
 
 
-def _audio_block(
-    block: dict[str, Any], where: str, media: _MediaCache
-) -> dict[str, Any]:
-    data, fmt = media.audio_data(_source_of(block, "audio", where), where)
-    return {"type": "input_audio", "input_audio": {"data": data, "format": fmt}}
+def _sampling(block: dict[str, Any], where: str) -> dict[str, Any]:
+    """A video block's `fps` and `max_pixels`, checked."""
+    fps, max_pixels = _option(block, "fps"), _option(block, "max_pixels")
+    out: dict[str, Any] = {}
+    if fps is not None:
+        if (
+            isinstance(fps, bool)
+            or not isinstance(fps, (int, float))
+            or not 0 < fps < float("inf")
+        ):
+            msg = f"{where}: fps must be a positive number, got {fps!r}."
+            raise OmniInputError(msg)
+        out["fps"] = float(fps)
+    if max_pixels is not None:
+        if (
+            isinstance(max_pixels, bool)
+            or not isinstance(max_pixels, int)
+            or (max_pixels <= 0)
+        ):
+            msg = f"{where}: max_pixels must be a positive integer, got {max_pixels!r}."
+            raise OmniInputError(msg)
+        out["max_pixels"] = max_pixels
+    return out
 
 
-def _video_block(
-    block: dict[str, Any], where: str, media: _MediaCache
-) -> dict[str, Any]:
+def _image_block(block: dict[str, Any], where: str, reader: _MediaReader) -> Media:
+    return reader.image(_source_of(block, "image", where), where)
+
+
+def _audio_block(block: dict[str, Any], where: str, reader: _MediaReader) -> Media:
+    item = reader.audio(_source_of(block, "audio", where), where)
+    transcript = _option(block, "transcript")
+    if transcript is None:
+        return item
+    if not isinstance(transcript, str):
+        msg = (
+            f"{where}: 'transcript' must be a string, not {type(transcript).__name__}."
+        )
+        raise OmniInputError(msg)
+    return dataclasses.replace(item, transcript=transcript)
+
+
+def _video_block(block: dict[str, Any], where: str, reader: _MediaReader) -> Media:
+    sampling = _sampling(block, where)
     if "video" in block:  # Omni's own frame list
-        return _frames_to_wire(block["video"], where, media)
+        frames = _frames(block["video"], where, reader)
+        return Media("video", where, frames=frames, **sampling)
     extras = block.get("extras")
     if isinstance(extras, dict) and "frames" in extras:
-        return _frames_to_wire(extras["frames"], where, media)
-    url = media.video_url(_source_of(block, "video", where), where)
-    return {"type": "video_url", "video_url": {"url": url}}
+        frames = _frames(extras["frames"], where, reader)
+        return Media("video", where, frames=frames, **sampling)
+    item = reader.video(_source_of(block, "video", where), where)
+    return dataclasses.replace(item, **sampling) if sampling else item
 
 
-def _frames_to_wire(frames: object, where: str, media: _MediaCache) -> dict[str, Any]:
-    """Omni's `video` part: a list of image URLs or image data URLs, in order."""
+def _frames(frames: object, where: str, reader: _MediaReader) -> tuple[Media, ...]:
+    """The images of a frame sequence, in order."""
     if not isinstance(frames, list) or not frames:
         msg = (
             f"{where}: a frame sequence must be a non-empty list of image URLs "
             "or image blocks; build it with video_frames_block(frames)."
         )
         raise OmniInputError(msg)
-    urls: list[str] = []
+    items: list[Media] = []
     for number, frame in enumerate(frames):
         frame_where = f"{where}, frame {number}"
         if isinstance(frame, str):
-            urls.append(media.image_url(_Source(url=frame), frame_where))
+            items.append(reader.image(_Source(url=frame), frame_where))
         elif isinstance(frame, dict) and frame.get("type") == "image":
             source = _source_of(frame, "image", frame_where)
-            urls.append(media.image_url(source, frame_where))
+            items.append(reader.image(source, frame_where))
         else:
             msg = (
                 f"{frame_where}: a frame must be an image URL or an image block, "
                 f"not {type(frame).__name__}."
             )
             raise OmniInputError(msg)
-    return {"type": "video", "video": urls}
+    return tuple(items)
 
 
-def _file_block(
-    block: dict[str, Any], where: str, media: _MediaCache
-) -> dict[str, Any]:
+def _file_block(block: dict[str, Any], where: str, reader: _MediaReader) -> Part:
     """A `file` block whose mime type (or content) is image, audio or video."""
     source = _source_of(block, "file", where)
     kind = kind_of(source.mime_type)
-    if kind is None and (head := media.head(source, where)) is not None:
+    if kind is None and (head := reader.head(source, where)) is not None:
         kind = kind_of(sniff_mime_type(head))
     if kind is None:
         msg = (
@@ -413,22 +462,19 @@ def _file_block(
             f"audio or video (mime_type {source.mime_type!r}). Send text as text."
         )
         raise OmniInputError(msg)
-    return _KIND_HANDLERS[kind]({**block, "type": kind}, where, media)
+    return _KIND_HANDLERS[kind]({**block, "type": kind}, where, reader)
 
 
 # OpenAI-format blocks: normalized through the same checks.
-def _image_url_block(
-    block: dict[str, Any], where: str, media: _MediaCache
-) -> dict[str, Any]:
-    source = _openai_url(block, "image_url", where)
-    return {"type": "image_url", "image_url": {"url": media.image_url(source, where)}}
+def _image_url_block(block: dict[str, Any], where: str, reader: _MediaReader) -> Media:
+    return reader.image(_openai_url(block, "image_url", where), where)
 
 
-def _video_url_block(
-    block: dict[str, Any], where: str, media: _MediaCache
-) -> dict[str, Any]:
+def _video_url_block(block: dict[str, Any], where: str, reader: _MediaReader) -> Media:
     source = _openai_url(block, "video_url", where)
-    return {"type": "video_url", "video_url": {"url": media.video_url(source, where)}}
+    item = reader.video(source, where)
+    sampling = _sampling(block, where)
+    return dataclasses.replace(item, **sampling) if sampling else item
 
 
 def _openai_url(block: dict[str, Any], key: str, where: str) -> _Source:
@@ -444,91 +490,67 @@ def _openai_url(block: dict[str, Any], key: str, where: str) -> _Source:
 
 
 def _input_audio_block(
-    block: dict[str, Any], where: str, media: _MediaCache
-) -> dict[str, Any]:
+    block: dict[str, Any], where: str, reader: _MediaReader
+) -> Media:
     """OpenAI's `input_audio`: `data` is a URL, a data URL, or bare base64."""
     value = block.get("input_audio")
     data = value.get("data") if isinstance(value, dict) else None
-    if not isinstance(data, str):
+    if not isinstance(value, dict) or not isinstance(data, str):
         msg = (
             f"{where}: an input_audio block needs {{'input_audio': {{'data': "
             "'<http(s) URL, data URL or base64>', 'format': 'mp3'}}."
         )
         raise OmniInputError(msg)
-    assert isinstance(value, dict)  # noqa: S101  # narrowed above
     given = value.get("format")
     if given is not None and (not isinstance(given, str) or not given.strip()):
         msg = f"{where}: input_audio 'format' must be a name such as 'mp3' or 'wav'."
         raise OmniInputError(msg)
     source = _Source(url=data) if url_scheme(data) else _Source(b64=data)
-    wire_data, fmt = media.audio_data(source, where, given_format=given)
-    return {"type": "input_audio", "input_audio": {"data": wire_data, "format": fmt}}
+    item = reader.audio(source, where, given_format=given)
+    transcript = _option(block, "transcript")
+    if isinstance(transcript, str):
+        item = dataclasses.replace(item, transcript=transcript)
+    return item
 
 
 # --------------------------------------------------------------------- media
 @dataclasses.dataclass(frozen=True)
-class _Resolved:
-    """A block's media after the checks: a remote `url`, or valid base64."""
+class _Measured:
+    """Checked inline media: its base64 and what its bytes told."""
 
-    url: str | None = None
-    b64: str | None = None
-    mime_type: str | None = None
-    sniffed: bool = False
-    """Whether `mime_type` comes from the content rather than a label."""
-
-    @property
-    def data(self) -> str:
-        """The base64 data of inline media."""
-        if self.b64 is None:  # pragma: no cover - callers check `url` first
-            msg = "remote media has no inline data"
-            raise RuntimeError(msg)
-        return self.b64
+    b64: str
+    size: int
+    mime_type: str | None
+    sniffed: bool
+    seconds: float | None = None
+    width: int | None = None
+    height: int | None = None
 
 
-_DATA_URL = re.compile(r"data:([^,]*),", re.IGNORECASE)
+class _MediaReader:
+    """Media of one `convert_messages` call: each source read and measured once.
 
-
-class _MediaCache:
-    """Media of one `convert_messages` call: each file read and encoded once.
-
-    Also remembers which base64 strings were already checked (by identity),
-    so a block repeated in a conversation costs one check.
+    Local files are cached by path, base64 strings by identity (an agent's
+    history repeats the very same string objects), each with the kind it
+    was measured as. Only the measures and the base64 are kept, not the
+    decoded bytes.
     """
 
     def __init__(self) -> None:
-        self._files: dict[str, tuple[str, bytes]] = {}
-        self._checked: dict[int, tuple[str, str, bytes]] = {}
+        self._measured: dict[tuple[object, str], tuple[object, _Measured]] = {}
 
-    # -- sources
-    def load_file(self, path: str, where: str) -> tuple[str, bytes]:
-        """Base64 and head bytes of a local file, read and encoded once."""
-        if path not in self._files:
-            try:
-                data = read_media_file(path)
-            except OmniInputError as exc:
-                msg = f"{where}: {exc}"
-                raise OmniInputError(msg) from None
-            if not data:
-                msg = f"{where}: the media file {path!r} is empty (0 bytes)."
-                raise OmniInputError(msg)
-            self._files[path] = (b64encode(data), data[:SNIFF_BYTES])
-        return self._files[path]
-
+    # -- reading
     def head(self, source: _Source, where: str) -> bytes | None:
         """The first bytes of inline or local media, for sniffing; `None` for URLs."""
         if source.path is not None:
-            return self.load_file(source.path, where)[1]
+            return read_media_head(source.path, where)
         if source.b64 is not None:
-            return self.checked_b64(source.b64, where)[1]
+            return self._decode(source.b64, where, SNIFF_BYTES)[1]
         return None
 
-    def checked_b64(self, b64: str, where: str) -> tuple[str, bytes]:
-        """Valid base64 (whitespace removed) and its first decoded bytes."""
-        cached = self._checked.get(id(b64))
-        if cached is not None and cached[0] is b64:
-            return cached[1], cached[2]
+    def _decode(self, b64: str, where: str, keep: int | None) -> tuple[str, bytes]:
         try:
-            clean, head = b64decode_checked(b64, head_only=True)
+            return check_base64(b64, keep=keep)
         except ValueError as exc:
             msg = (
                 f"{where}: the base64 data does not decode: {exc}. Pass standard "
@@ -536,71 +558,98 @@ class _MediaCache:
                 "audio_block() or video_block()."
             )
             raise OmniInputError(msg) from None
-        self._checked[id(b64)] = (b64, clean, head)
-        return clean, head
 
-    def _resolve(self, source: _Source, kind: Kind, where: str) -> _Resolved:
-        """A remote URL, or checked base64 with its mime type.
-
-        The mime type is sniffed from the content when it can be, else the
-        block's label; content of another kind is an error.
-        """
+    # -- measuring
+    def _inline(
+        self, source: _Source, kind: Kind, where: str
+    ) -> tuple[_Measured | None, str | None]:
+        """Measure inline or local media; for a remote URL, `(None, url)`."""
         label = source.mime_type
         if source.path is not None:
-            b64, head = self.load_file(source.path, where)
-        elif source.b64 is not None:
-            b64, head = self.checked_b64(source.b64, where)
-        else:
-            url = source.url or ""
-            scheme = url_scheme(url)
-            if scheme in {"http", "https"}:
-                return _Resolved(url=url, mime_type=label)
-            if scheme != "data":
-                raise _bad_url(url, kind, where)
-            label, payload = _split_data_url(url, where)
-            b64, head = self.checked_b64(payload, where)
-            label = label or source.mime_type
-        sniffed = sniff_mime_type(head)
-        if sniffed is not None:
-            mime = mime_for_kind(sniffed, kind)
-            if mime is None:
-                msg = (
-                    f"{where}: the data is {sniffed}, not {kind}. "
-                    f"Send it as {kind_of(sniffed) or 'a file'} content "
-                    f"({_HELPER.get(kind_of(sniffed) or '', 'its own block')}) "
-                    "or give the right file."
-                )
+            key: tuple[object, str] = (source.path, kind)
+            if (cached := self._measured.get(key)) is not None:
+                return cached[1], None
+            data = _read_file(source.path, where)
+            measured = _measure(
+                b64encode(data), data, len(data), kind, label=label, where=where
+            )
+            self._measured[key] = (source.path, measured)
+            return measured, None
+        given = source.b64 if source.b64 is not None else source.url or ""
+        key = (id(given), kind)
+        cached = self._measured.get(key)
+        if cached is not None and cached[0] is given:
+            return cached[1], None
+        payload = source.b64
+        if payload is None:
+            if check_media_url(given, kind, where) == "remote":
+                return None, given
+            try:
+                declared, payload = parse_data_url(given)
+            except ValueError as exc:
+                msg = f"{where}: {exc}."
+                raise OmniInputError(msg) from None
+            label = declared or label
+            if not payload:
+                msg = f"{where}: the {kind} is empty (0 bytes). Send the file's bytes."
                 raise OmniInputError(msg)
-            return _Resolved(b64=b64, mime_type=mime, sniffed=True)
-        return _Resolved(b64=b64, mime_type=label)
+        keep = _IMAGE_HEAD if kind == "image" else None
+        clean, data = self._decode(payload, where, keep)
+        measured = _measure(clean, data, b64size(clean), kind, label=label, where=where)
+        if kind == "image" and measured.width is None and len(data) < measured.size:
+            # A header beyond the kept head (a large EXIF block): decode it all.
+            full = self._decode(clean, where, None)[1]
+            measured = _measure(
+                clean, full, measured.size, kind, label=label, where=where
+            )
+        self._measured[key] = (given, measured)
+        return measured, None
 
-    # -- wire values per kind
-    def image_url(self, source: _Source, where: str) -> str:
-        """An http(s) URL, or `data:image/<type>;base64,...`."""
-        resolved = self._resolve(source, "image", where)
-        if resolved.url is not None:
-            return resolved.url
-        mime = resolved.mime_type
-        if kind_of(mime) != "image":
+    def image(self, source: _Source, where: str) -> Media:
+        """An image item: remote, or inline with its type and size."""
+        measured, url = self._inline(source, "image", where)
+        if measured is None:
+            return Media("image", where, url=url, mime_type=source.mime_type)
+        if kind_of(measured.mime_type) != "image":
             msg = (
-                f"{where}: cannot tell the image type (mime_type {mime!r}). "
-                "Give mime_type='image/png' (or jpeg, webp, ...)."
+                f"{where}: cannot tell the image type (mime_type "
+                f"{measured.mime_type!r}). Give mime_type='image/png' (or jpeg, "
+                "webp, ...)."
             )
             raise OmniInputError(msg)
-        return data_url(resolved.data, mime)
+        return Media(
+            "image",
+            where,
+            b64=measured.b64,
+            mime_type=measured.mime_type,
+            size=measured.size,
+            width=measured.width,
+            height=measured.height,
+        )
 
-    def video_url(self, source: _Source, where: str) -> str:
-        """An http(s) URL, or `data:;base64,...` as Omni documents for video."""
-        resolved = self._resolve(source, "video", where)
-        return resolved.url or data_url(resolved.data)
+    def video(self, source: _Source, where: str) -> Media:
+        """A video file item: remote, or inline with its duration."""
+        measured, url = self._inline(source, "video", where)
+        if measured is None:
+            return Media("video", where, url=url, mime_type=source.mime_type)
+        return Media(
+            "video",
+            where,
+            b64=measured.b64,
+            mime_type=measured.mime_type,
+            size=measured.size,
+            seconds=measured.seconds,
+            width=measured.width,
+            height=measured.height,
+        )
 
-    def audio_data(
+    def audio(
         self, source: _Source, where: str, given_format: str | None = None
-    ) -> tuple[str, str]:
-        """`input_audio` data (URL or `data:;base64,...`) and its `format`."""
-        resolved = self._resolve(source, "audio", where)
-        url, mime = resolved.url, resolved.mime_type
-        fmt = audio_format(mime) if resolved.sniffed else None  # content first
+    ) -> Media:
+        """An audio item with its `format`: remote, or inline with its duration."""
+        measured, url = self._inline(source, "audio", where)
+        mime = measured.mime_type if measured else source.mime_type
+        fmt = audio_format(mime) if measured and measured.sniffed else None
         if fmt is None and given_format:
             fmt = given_format.strip().lower()
         fmt = fmt or audio_format(mime, url)
@@ -611,35 +660,64 @@ class _MediaCache:
                 "aac, amr, 3gpp) on the block, or 'format' in input_audio."
             )
             raise OmniInputError(msg)
-        return url or data_url(resolved.data), fmt
-
-
-def _split_data_url(url: str, where: str) -> tuple[str | None, str]:
-    """`(mime or None, base64 payload)` of a `data:<mime>;base64,<data>` URL."""
-    match = _DATA_URL.match(url)
-    header = match.group(1) if match else ""
-    if match is None or not header.lower().endswith(";base64"):
-        msg = (
-            f"{where}: a data URL must be base64: 'data:<mime>;base64,<data>' "
-            f"(got {url[:40]!r}...)."
+        if measured is None:
+            return Media("audio", where, url=url, mime_type=mime, audio_format=fmt)
+        return Media(
+            "audio",
+            where,
+            b64=measured.b64,
+            mime_type=mime,
+            audio_format=fmt,
+            size=measured.size,
+            seconds=measured.seconds,
         )
+
+
+def _read_file(path: str, where: str) -> bytes:
+    """A whole local media file; a missing or empty one is an error naming `where`."""
+    try:
+        data = read_media_file(path)
+    except OmniInputError as exc:
+        msg = f"{where}: {exc}"
+        raise OmniInputError(msg) from None
+    if not data:
+        msg = f"{where}: the media file {path!r} is empty (0 bytes)."
         raise OmniInputError(msg)
-    mime = header.split(";", 1)[0].strip().lower() or None
-    return mime, url[match.end() :]
+    return data
 
 
-_SHOWN_URL = 80
-"""Characters of a refused URL quoted in an error (data URLs can be megabytes)."""
+def _measure(  # noqa: PLR0913 - the facts of one medium, gathered in one place
+    b64: str, data: bytes, size: int, kind: Kind, *, label: str | None, where: str
+) -> _Measured:
+    """Sniff and measure media bytes once; content of another kind is an error.
 
-
-def _bad_url(url: str, kind: Kind, where: str) -> OmniInputError:
-    shown = url if len(url) <= _SHOWN_URL else url[: _SHOWN_URL - 3] + "..."
-    what = "a local path" if url_scheme(url) in {None, "file"} else "its scheme"
-    return OmniInputError(
-        f"{where}: {shown!r} is refused ({what}): Omni takes only http://, "
-        "https:// and data: URLs. For a local file use "
-        f"{_HELPER[kind]}('path/to/file'), which the request reads and encodes; "
-        "for a remote file give its https URL."
+    The type is sniffed from the content when it can be, else the label.
+    """
+    sniffed = sniff_mime_type(data)
+    mime = label
+    if sniffed is not None:
+        mime = mime_for_kind(sniffed, kind)
+        if mime is None:
+            other = kind_of(sniffed)
+            msg = (
+                f"{where}: the data is {sniffed}, not {kind}. "
+                f"Send it as {other or 'a file'} content "
+                f"({_HELPER.get(other or '', 'its own block')}) or give the right file."
+            )
+            raise OmniInputError(msg)
+    if kind == "image":
+        dimensions = image_size(data)
+        width, height = dimensions or (None, None)
+        return _Measured(
+            b64, size, mime, sniffed is not None, width=width, height=height
+        )
+    if kind == "audio":
+        seconds = audio_duration(data)
+        return _Measured(b64, size, mime, sniffed is not None, seconds=seconds)
+    seconds, frame = video_facts(data)
+    width, height = frame or (None, None)
+    return _Measured(
+        b64, size, mime, sniffed is not None, seconds, width=width, height=height
     )
 
 

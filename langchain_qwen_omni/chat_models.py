@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
-import re
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -37,18 +37,22 @@ from langchain_qwen_omni._clients import (
     openai_module,
 )
 from langchain_qwen_omni._convert import convert_messages
+from langchain_qwen_omni._request import OmniRequest, build_params
 from langchain_qwen_omni._stream import StreamAssembler
+from langchain_qwen_omni._tokens import count_tokens
 from langchain_qwen_omni._transport import astream_chunks, stream_chunks
+from langchain_qwen_omni._wire import request_body
 from langchain_qwen_omni.errors import OmniInputError
 from langchain_qwen_omni.profiles import (
     OmniModelProfile,
     get_profile,
-    known_models,
+    is_documented,
+    is_realtime_model,
     resolve_profile,
     to_model_profile,
     validate_overrides,
 )
-from langchain_qwen_omni.rules import check_request
+from langchain_qwen_omni.rules import check_request, warn_once
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -83,6 +87,51 @@ logger = logging.getLogger(__name__)
 
 def _text_only() -> list[Modality]:
     return ["text"]
+
+
+_PARAM_FIELDS = (
+    "voice",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "seed",
+    "stop",
+    "presence_penalty",
+    "enable_thinking",
+    "reasoning_effort",
+    "thinking_budget",
+    "preserve_thinking",
+    "enable_search",
+    "search_options",
+    "vl_high_resolution_images",
+)
+"""Fields sent as request parameters when set."""
+
+
+def _refuse_realtime(model: str) -> None:
+    """Refuse a Qwen-Omni-Realtime model: chat completions do not serve it.
+
+    Raises:
+        OmniInputError: Naming the model and the realtime session to use.
+    """
+    if is_realtime_model(model):
+        msg = (
+            f"{model!r} is a Qwen-Omni-Realtime model: it speaks the realtime "
+            "WebSocket API, not chat completions. Use "
+            "langchain_qwen_omni.realtime.QwenOmniRealtime for it, or drop "
+            "'-realtime' from the name for ChatQwenOmni."
+        )
+        raise OmniInputError(msg)
+
+
+def _warn_self_hosted(model: str, profile: OmniModelProfile) -> None:
+    """Warn once when an open-weights-only model is asked of Model Studio."""
+    if not profile.api_model:
+        warn_once(
+            ("self-hosted", profile.family),
+            f"{model!r} is an open-weights model that Model Studio does not serve; "
+            "point base_url at your own vLLM-Omni server.",
+        )
 
 
 class ChatQwenOmni(BaseChatModel):
@@ -380,7 +429,21 @@ class ChatQwenOmni(BaseChatModel):
     presence_penalty: float | None = None
     """Penalty on tokens already present in the text."""
     enable_thinking: bool | None = None
-    """Thinking mode (flash family); sent in the request body. Text answers only."""
+    """Thinking on (`True`) or off (`False`) where the family lets you choose
+    (qwen3-omni-flash: off by default; qwen3.8-omni-flash: on). Text answers only."""
+    reasoning_effort: str | None = None
+    """How hard qwen3.8-omni-flash thinks: `"none"` to `"max"` (default `"xhigh"`)."""
+    thinking_budget: int | None = None
+    """Most tokens of reasoning (qwen3-omni-flash, qwen3.8-omni-flash); not
+    combinable with `reasoning_effort`."""
+    preserve_thinking: bool | None = None
+    """Keep earlier turns' reasoning in context (qwen3.8-omni-flash; on by default)."""
+    enable_search: bool | None = None
+    """Let the model search the web (qwen3.8-omni-flash, Qwen3.5-Omni)."""
+    search_options: dict[str, Any] | None = None
+    """Web search settings, e.g. `{"search_strategy": "agent"}`."""
+    vl_high_resolution_images: bool | None = None
+    """Read images at up to 16,384 tokens each (qwen3.8-omni-flash, Qwen3.5-Omni)."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Other request-body parameters the API takes, sent as given."""
     timeout: float | None = Field(default=None, alias="request_timeout")
@@ -424,16 +487,7 @@ class ChatQwenOmni(BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "modalities": self.modalities,
-            "voice": self.voice,
-            "temperature": self.temperature,
-            "top_p": self.top_p,
-            "max_tokens": self.max_tokens,
-            "seed": self.seed,
-            "enable_thinking": self.enable_thinking,
-        }
+        return {"model": self.model, **self._field_params()}
 
     def _get_ls_params(
         self, stop: list[str] | None = None, **kwargs: Any
@@ -467,6 +521,13 @@ class ChatQwenOmni(BaseChatModel):
     ) -> dict[str, Any] | OmniModelProfile | None:
         """Refuse unknown limit names at once, instead of ignoring a typo."""
         return validate_overrides(value) if isinstance(value, dict) else value
+
+    @field_validator("model")
+    @classmethod
+    def _refuse_qwen_omni_realtime(cls, value: str) -> str:
+        """Refuse a realtime model at once: it needs the WebSocket API."""
+        _refuse_realtime(value)
+        return value
 
     @model_validator(mode="after")
     def _resolve_qwen_omni_endpoint(self) -> Self:
@@ -518,46 +579,71 @@ class ChatQwenOmni(BaseChatModel):
         return cast("openai.AsyncOpenAI", self._async_client_)
 
     # --------------------------------------------------- request building
+    def _field_params(self) -> dict[str, Any]:
+        """The request parameters set on this instance (unset ones left out)."""
+        params: dict[str, Any] = {
+            "modalities": list(self.modalities),
+            "audio_format": self.audio_format,
+            "stream_usage": self.stream_usage,
+        }
+        for name in _PARAM_FIELDS:
+            if (value := getattr(self, name)) is not None:
+                params[name] = value
+        return params
+
+    def _build_request(
+        self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any
+    ) -> OmniRequest:
+        """The checked, repaired request: messages converted, parameters typed.
+
+        Parameters come from the fields, then `model_kwargs`, then the call's
+        keywords (e.g. from `bind`, or `invoke(..., voice="Tina")`); each is
+        checked against the profile of the model the call names.
+        """
+        settings = {**self._field_params(), **self.model_kwargs, **kwargs}
+        if stop:
+            settings["stop"] = stop
+        model = str(settings.pop("model", self.model))
+        _refuse_realtime(model)
+        profile = self.omni_profile if model == self.model else get_profile(model)
+        _warn_self_hosted(model, profile)
+        params = build_params(settings)
+        if params.speech and params.voice is None:
+            params = dataclasses.replace(params, voice=profile.default_voice)
+        if params.tools:
+            self._check_tool_calling(model, "tools in the request")
+        request = OmniRequest(model, convert_messages(messages), params)
+        return check_request(request, profile, strict=self.strict)
+
     def _build_payload(
         self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any
     ) -> dict[str, Any]:
-        """The request body: converted messages plus parameters, checked first.
+        """The request body as JSON-ready data (see `_build_request`)."""
+        return request_body(self._build_request(messages, stop, **kwargs))
 
-        Call-time keyword arguments (e.g. from `bind`) override fields and are
-        sent in the body as given.
+    def get_num_tokens_from_messages(
+        self,
+        messages: list[BaseMessage],
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool]
+        | None = None,
+    ) -> int:
+        """Estimate the prompt's tokens without a request or a tokenizer download.
+
+        Media count by the family's published rules (image pixels per token
+        with its minimum and maximum, audio seconds, video frames sampled at
+        2 per second and their sound); text is approximated from its
+        characters. Media given by URL cannot be measured without fetching
+        them: an image counts at its maximum, audio and video at zero.
         """
-        payload: dict[str, Any] = {
-            "model": self.model,
-            "messages": convert_messages(messages),
-            "stream": True,
-        }
-        if self.stream_usage:
-            payload["stream_options"] = {"include_usage": True}
-        for name in ("temperature", "top_p", "max_tokens", "seed", "presence_penalty"):
-            if (value := getattr(self, name)) is not None:
-                payload[name] = value
-        if stop := stop or self.stop:
-            payload["stop"] = stop
-        if self.enable_thinking is not None:
-            payload["enable_thinking"] = self.enable_thinking
-        if "audio" in self.modalities:
-            payload["modalities"] = list(self.modalities)
-            payload["audio"] = {
-                "voice": self.voice or self.omni_profile.default_voice,
-                "format": self.audio_format,
-            }
-        payload.update(self.model_kwargs)
-        payload.update(kwargs)
-        payload["stream"] = True
-        profile = (
-            self.omni_profile
-            if payload["model"] == self.model
-            else get_profile(str(payload["model"]))
+        profile = self.omni_profile
+        turns = convert_messages(messages)
+        formatted = [convert_to_openai_tool(tool) for tool in tools or ()]
+        return count_tokens(
+            turns,
+            profile,
+            tools=formatted,
+            high_resolution=bool(self.vl_high_resolution_images),
         )
-        payload = check_request(payload, profile, strict=self.strict)
-        if payload.get("tools"):
-            self._check_tool_calling(str(payload["model"]), "tools in the request")
-        return payload
 
     # ------------------------------------------------------------ streaming
     def _should_stream(self, *, async_api: bool, **kwargs: Any) -> bool:
@@ -579,8 +665,8 @@ class ChatQwenOmni(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        payload, body = self._prepare(messages, stop, **kwargs)
-        assembler = StreamAssembler(speech="audio" in payload.get("modalities", ()))
+        speech, body = self._prepare(messages, stop, **kwargs)
+        assembler = StreamAssembler(speech=speech)
         yield from stream_chunks(self._client, body, assembler, run_manager)
 
     async def _astream(
@@ -590,10 +676,10 @@ class ChatQwenOmni(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        payload, body = await run_in_executor(
+        speech, body = await run_in_executor(
             None, self._prepare, messages, stop, **kwargs
         )
-        assembler = StreamAssembler(speech="audio" in payload.get("modalities", ()))
+        assembler = StreamAssembler(speech=speech)
         async for chunk in astream_chunks(
             self._async_client, body, assembler, run_manager
         ):
@@ -606,9 +692,9 @@ class ChatQwenOmni(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        payload, body = self._prepare(messages, stop, **kwargs)
+        speech, body = self._prepare(messages, stop, **kwargs)
         assembler = StreamAssembler(
-            speech="audio" in payload.get("modalities", ()),
+            speech=speech,
             emit=bool(run_manager and run_manager.handlers),
         )
         for _ in stream_chunks(self._client, body, assembler, run_manager):
@@ -622,11 +708,11 @@ class ChatQwenOmni(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        payload, body = await run_in_executor(
+        speech, body = await run_in_executor(
             None, self._prepare, messages, stop, **kwargs
         )
         assembler = StreamAssembler(
-            speech="audio" in payload.get("modalities", ()),
+            speech=speech,
             emit=bool(run_manager and run_manager.handlers),
         )
         async for _ in astream_chunks(self._async_client, body, assembler, run_manager):
@@ -635,15 +721,15 @@ class ChatQwenOmni(BaseChatModel):
 
     def _prepare(
         self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any
-    ) -> tuple[dict[str, Any], bytes]:
-        """The checked request body, as a dict and as the JSON bytes to send.
+    ) -> tuple[bool, bytes]:
+        """Whether speech is asked, and the checked body as the JSON bytes to send.
 
         Encoding here, in the worker thread on async paths, keeps the SDK from
         JSON-encoding megabytes of media on the event loop.
         """
-        payload = self._build_payload(messages, stop, **kwargs)
+        request = self._build_request(messages, stop, **kwargs)
         openai_module()  # the first request imports the SDK here, off the event loop
-        return payload, encode_body(payload)
+        return request.params.speech, encode_body(request_body(request))
 
     # ---- tools and structured output
     def bind_tools(
@@ -793,7 +879,6 @@ class ChatQwenOmni(BaseChatModel):
 
 # ---- tools and structured output: pure helpers
 
-_DATED_SUFFIX = re.compile(r"-\d{4}-\d{2}-\d{2}$")
 _TOOL_CHOICE_KEYWORDS = {
     "auto": "auto",
     "none": "none",
@@ -811,12 +896,14 @@ def _refuses_tools(model: str, profile: OmniModelProfile, *, explicit: bool) -> 
     faster than the table changes and the API says so itself if it refuses.
     """
     if profile.tool_calling:
+        if profile.is_uncertain("tool_calling") and not explicit:
+            warn_once(
+                ("tools", profile.family),
+                f"Tool calling through chat completions is not confirmed for "
+                f"{profile.family}; the tools are sent and the API will judge.",
+            )
         return False
-    if explicit:
-        return True
-    name = model.strip().lower()
-    known = known_models()
-    return name in known or _DATED_SUFFIX.sub("", name) in known
+    return explicit or is_documented(model)
 
 
 def _tool_choice_to_wire(

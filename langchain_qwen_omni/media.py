@@ -33,20 +33,25 @@ so a mislabelled file still reaches the API with its true type.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
-import mimetypes
 import os
-import re
 import secrets
 import struct
 import sys
 import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, cast
 
+from langchain_qwen_omni._codec import b64encode, check_media_url, url_scheme
+from langchain_qwen_omni._probe import (
+    SNIFF_BYTES,
+    Kind,
+    guess_mime_from_name,
+    kind_of,
+    mime_for_kind,
+    sniff_mime_type,
+)
 from langchain_qwen_omni.errors import OmniInputError
 
 if TYPE_CHECKING:
@@ -59,330 +64,18 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "AUDIO_FORMATS",
-    "Kind",
     "audio_block",
-    "audio_format",
-    "b64decode_checked",
-    "b64decode_steps",
-    "b64encode",
-    "data_url",
     "image_block",
-    "kind_of",
-    "mime_for_kind",
     "path_is_sealed",
     "path_seal",
     "read_media_file",
-    "sniff_mime_type",
-    "url_scheme",
+    "read_media_head",
     "video_block",
     "video_frames_block",
 ]
 
-Kind = Literal["image", "audio", "video"]
-"""The three kinds of non-text input Omni takes."""
 
-SNIFF_BYTES = 64
-"""Bytes of a file's head that `sniff_mime_type` needs."""
-
-_CHUNK = 3 * 256 * 1024
-"""Bytes encoded per step: a multiple of 3, so pieces join into valid base64.
-
-Encoding or decoding a large file in one call holds the GIL for tens of
-milliseconds; in steps of 768 KiB, other threads (the event loop) get the
-interpreter back every few milliseconds.
-"""
-
-# ------------------------------------------------------------------ sniffing
-_RIFF_TYPES = {b"WEBP": "image/webp", b"WAVE": "audio/wav", b"AVI ": "video/x-msvideo"}
-_ASF_GUID = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")
-_BMP_HEADER_SIZES = {12, 40, 52, 56, 64, 108, 124}
-
-
-def _ftyp_mime(brand: bytes) -> str:
-    """ISO base media files (MP4, MOV, 3GP, M4A, HEIC, AVIF) by their brand."""
-    if brand in {b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1"}:
-        return "image/heic"
-    if brand in {b"avif", b"avis"}:
-        return "image/avif"
-    if brand in {b"M4A ", b"M4B ", b"M4P "}:
-        return "audio/mp4"
-    if brand.startswith(b"3g"):
-        return "video/3gpp"
-    if brand == b"qt  ":
-        return "video/quicktime"
-    return "video/mp4"
-
-
-def _mpeg_sync_mime(head: bytes) -> str | None:
-    """MPEG audio frames without a container: MP3, or AAC in ADTS."""
-    if len(head) < 2 or head[0] != 0xFF or head[1] & 0xE0 != 0xE0:  # noqa: PLR2004
-        return None
-    layer = (head[1] >> 1) & 0b11
-    if layer == 0:
-        return "audio/aac" if head[1] & 0xF0 == 0xF0 else None  # noqa: PLR2004
-    return "audio/mpeg"
-
-
-def sniff_mime_type(data: bytes | memoryview) -> str | None:  # noqa: C901, PLR0911
-    """The mime type of media bytes from their magic numbers, or `None`.
-
-    Reads only the first `SNIFF_BYTES` bytes. Recognizes what Omni accepts
-    (PNG, JPEG, GIF, WebP, BMP, TIFF, HEIC, AVIF; WAV, MP3, AAC, AMR, 3GP,
-    M4A, FLAC, OGG; MP4, MOV, AVI, MKV, WebM, FLV, WMV). Containers that hold
-    sound or pictures (MP4, 3GP) are reported as video; `mime_for_kind`
-    renames them for audio.
-    """
-    head = bytes(data[:SNIFF_BYTES])
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head[:6] in {b"GIF87a", b"GIF89a"}:
-        return "image/gif"
-    if head.startswith(b"RIFF") and len(head) >= 12:  # noqa: PLR2004
-        return _RIFF_TYPES.get(head[8:12])
-    if head[:4] in {b"II*\x00", b"MM\x00*"}:
-        return "image/tiff"
-    if head[4:8] == b"ftyp" and len(head) >= 12:  # noqa: PLR2004
-        return _ftyp_mime(head[8:12])
-    if head.startswith(b"BM") and len(head) >= 18:  # noqa: PLR2004
-        (dib_size,) = struct.unpack_from("<I", head, 14)
-        return "image/bmp" if dib_size in _BMP_HEADER_SIZES else None
-    simple = {
-        b"fLaC": "audio/flac",
-        b"OggS": "audio/ogg",
-        b"#!AMR": "audio/amr",
-        b"ID3": "audio/mpeg",
-        b"FLV\x01": "video/x-flv",
-        _ASF_GUID: "video/x-ms-wmv",
-    }
-    for magic, mime in simple.items():
-        if head.startswith(magic):
-            return mime
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return "video/webm" if b"webm" in head else "video/x-matroska"
-    return _mpeg_sync_mime(head)
-
-
-def kind_of(mime_type: str | None) -> Kind | None:
-    """`"image"`, `"audio"` or `"video"` for a mime type, else `None`."""
-    top = (mime_type or "").partition("/")[0].strip().lower()
-    return cast("Kind", top) if top in {"image", "audio", "video"} else None
-
-
-_AS_AUDIO = {"video/mp4": "audio/mp4", "video/3gpp": "audio/3gpp"}
-
-
-def mime_for_kind(mime_type: str | None, kind: Kind) -> str | None:
-    """The mime type to label `kind` media with, or `None` if it is another kind.
-
-    Containers that hold either sound or pictures (MP4, 3GP) are sniffed as
-    video; for audio input they are named as audio.
-    """
-    if mime_type is None:
-        return None
-    if kind == "audio" and mime_type in _AS_AUDIO:
-        return _AS_AUDIO[mime_type]
-    return mime_type if kind_of(mime_type) == kind else None
-
-
-def _guess_from_name(name: str) -> str | None:
-    suffix = Path(name).suffix.lower()
-    return _SUFFIX_MIME.get(suffix) or mimetypes.guess_type(f"x{suffix}")[0]
-
-
-_SUFFIX_MIME = {
-    ".m4a": "audio/mp4",
-    ".aac": "audio/aac",
-    ".amr": "audio/amr",
-    ".3gp": "video/3gpp",
-    ".3gpp": "video/3gpp",
-    ".flac": "audio/flac",
-    ".mkv": "video/x-matroska",
-    ".webp": "image/webp",
-    ".heic": "image/heic",
-    ".avif": "image/avif",
-    ".flv": "video/x-flv",
-    ".wmv": "video/x-ms-wmv",
-}
-"""Suffixes that `mimetypes` does not know on every platform."""
-
-# ------------------------------------------------------------ audio format
-AUDIO_FORMATS: dict[str, str] = {
-    "audio/wav": "wav",
-    "audio/x-wav": "wav",
-    "audio/wave": "wav",
-    "audio/vnd.wave": "wav",
-    "audio/mpeg": "mp3",
-    "audio/mp3": "mp3",
-    "audio/mpeg3": "mp3",
-    "audio/x-mpeg-3": "mp3",
-    "audio/aac": "aac",
-    "audio/x-aac": "aac",
-    "audio/aacp": "aac",
-    "audio/mp4": "aac",
-    "audio/x-m4a": "aac",
-    "audio/m4a": "aac",
-    "audio/amr": "amr",
-    "audio/amr-wb": "amr",
-    "audio/3gp": "3gp",
-    "audio/3gpp": "3gpp",
-    "audio/3gpp2": "3gpp",
-    "video/3gpp": "3gpp",
-    "audio/flac": "flac",
-    "audio/x-flac": "flac",
-    "audio/ogg": "ogg",
-    "audio/opus": "opus",
-    "audio/webm": "webm",
-}
-"""The `input_audio.format` value per mime type.
-
-Omni documents AMR, WAV, 3GP, 3GPP, AAC and MP3; M4A (AAC in MP4) is sent
-as `aac`. Other formats are sent under their own name for the API to judge.
-"""
-
-_SUFFIX_FORMATS = {
-    ".wav": "wav",
-    ".wave": "wav",
-    ".mp3": "mp3",
-    ".aac": "aac",
-    ".m4a": "aac",
-    ".amr": "amr",
-    ".3gp": "3gp",
-    ".3gpp": "3gpp",
-    ".flac": "flac",
-    ".ogg": "ogg",
-    ".oga": "ogg",
-    ".opus": "opus",
-    ".webm": "webm",
-}
-
-
-def audio_format(mime_type: str | None = None, url: str | None = None) -> str | None:
-    """The `input_audio.format` for a mime type, else for a URL's path suffix.
-
-    Other `audio/<name>` types give `<name>`, as LangChain labels OpenAI's
-    `input_audio` format `f` as `audio/<f>`. The URL's query string and
-    fragment are ignored (`https://x/a.MP3?sig=1` is `mp3`). Returns `None`
-    when neither tells.
-    """
-    if mime_type:
-        essence = mime_type.partition(";")[0].strip().lower()
-        if essence in AUDIO_FORMATS:
-            return AUDIO_FORMATS[essence]
-        top, _, sub = essence.partition("/")
-        sub = sub.removeprefix("x-")
-        if top == "audio" and sub.isalnum() and sub.isascii():
-            return sub  # e.g. `audio/3gpp` made by LangChain from format "3gpp"
-    if url and not url.startswith("data:"):
-        path = re.split(r"[?#]", url, maxsplit=1)[0]
-        return _SUFFIX_FORMATS.get(Path(path.rpartition("/")[2]).suffix.lower())
-    return None
-
-
-# ------------------------------------------------------- base64 and data URLs
-def b64encode(data: bytes | memoryview) -> str:
-    """Standard base64 of `data`, encoded in steps so other threads keep running."""
-    view = memoryview(data)
-    pieces = [
-        base64.b64encode(view[i : i + _CHUNK]) for i in range(0, len(view), _CHUNK)
-    ]
-    return b"".join(pieces).decode("ascii")
-
-
-_B64_STEP = _CHUNK // 3 * 4  # characters decoded per step, a multiple of 4
-_B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
-
-
-def b64decode_checked(data: str, *, head_only: bool = False) -> tuple[str, bytes]:
-    """Check that `data` is valid base64; return it (whitespace removed) and bytes.
-
-    Decodes in steps of about 1 MiB, so other threads keep running. With
-    `head_only=True` only the first `SNIFF_BYTES` decoded bytes are kept
-    (enough to sniff the type) while the rest is still checked. Line breaks
-    and spaces (as in MIME-wrapped base64) are removed first.
-
-    Raises:
-        ValueError: If `data` is not valid standard base64; the message says why.
-    """
-    keep = SNIFF_BYTES if head_only else None
-    try:
-        return data, b64decode_steps(data, keep=keep)
-    except ValueError:
-        if not re.search(r"\s", data):
-            raise
-    data = "".join(data.split())
-    return data, b64decode_steps(data, keep=keep)
-
-
-def b64decode_steps(data: str, *, keep: int | None = None) -> bytes:
-    """Decode strict standard base64 in steps of about 1 MiB.
-
-    One C call over megabytes would hold the GIL for tens of milliseconds;
-    between steps other threads (the event loop) run. With `keep`, only the
-    first `keep` decoded bytes are returned, but every step is still checked.
-
-    Raises:
-        ValueError: If `data` is not valid standard base64; the message says why.
-    """
-    if not data:
-        msg = "it is empty"
-        raise ValueError(msg)
-    if not data.isascii():
-        msg = "it holds non-ASCII characters, outside the base64 alphabet"
-        raise ValueError(msg)
-    if len(data) % 4:
-        msg = f"its length ({len(data)}) is not a multiple of 4 (missing padding?)"
-        raise ValueError(msg)
-    if data.find("=", 0, len(data) - 2) != -1:
-        msg = "it has '=' padding before its end"
-        raise ValueError(msg)
-    pieces: list[bytes] = []
-    kept = 0
-    for start in range(0, len(data), _B64_STEP):
-        step = data[start : start + _B64_STEP]
-        if keep is not None and kept >= keep:
-            # Past the head only the alphabet needs checking: a `translate`
-            # is several times cheaper than decoding what would be dropped.
-            if step.encode("ascii").translate(None, _B64_ALPHABET):
-                msg = "it is not valid base64 (a character outside the alphabet)"
-                raise ValueError(msg)
-            continue
-        try:
-            piece = base64.b64decode(step, validate=True)
-        except binascii.Error as exc:
-            msg = f"it is not valid base64 ({exc})"
-            raise ValueError(msg) from None
-        pieces.append(piece)
-        kept += len(piece)
-    joined = b"".join(pieces)
-    return joined if keep is None else joined[:keep]
-
-
-def data_url(b64: str, mime_type: str | None = None) -> str:
-    """A base64 data URL: `data:<mime>;base64,<data>`, or `data:;base64,<data>`.
-
-    Omni documents images with their type (`data:image/png;base64,...`) and
-    audio and video without one (`data:;base64,...`).
-    """
-    return f"data:{mime_type or ''};base64,{b64}"
-
-
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
-
-
-def url_scheme(text: str) -> str | None:
-    """The lower-case scheme of a URL (`"https"`, `"data"`), or `None` for a path.
-
-    A Windows drive letter (`C:/`) is a path, not a scheme.
-    """
-    match = _SCHEME.match(text)
-    if match is None or re.match(r"^[A-Za-z]:[\\/]", text):
-        return None
-    return match.group(1).lower()
-
-
+# ------------------------------------------------------------ local files
 def read_media_file(path: str | os.PathLike[str]) -> bytes:
     """Read a whole media file, turning OS errors into `OmniInputError`.
 
@@ -393,6 +86,22 @@ def read_media_file(path: str | os.PathLike[str]) -> bytes:
         return Path(path).read_bytes()
     except OSError as exc:
         raise _unreadable(path, exc) from None
+
+
+def read_media_head(path: str | os.PathLike[str], where: str | None = None) -> bytes:
+    """The first bytes of a media file (enough to sniff its type).
+
+    Raises:
+        OmniInputError: If the file is missing, a directory or unreadable;
+            prefixed with `where` when given.
+    """
+    try:
+        return _read_head(Path(path))
+    except OmniInputError as exc:
+        if where is None:
+            raise
+        msg = f"{where}: {exc}"
+        raise OmniInputError(msg) from None
 
 
 def _read_head(path: Path) -> bytes:
@@ -440,7 +149,7 @@ def _typed_mime(kind: Kind, head: bytes, name: str | None, given: str | None) ->
         if mime is None:
             raise _wrong_kind(kind, sniffed, what)
         return mime
-    for candidate in (given, _guess_from_name(name) if name else None):
+    for candidate in (given, guess_mime_from_name(name) if name else None):
         if candidate is None:
             continue
         mime = mime_for_kind(candidate, kind)
@@ -463,16 +172,7 @@ _EXAMPLE_MIME: dict[Kind, str] = {
 
 
 def _url_block(kind: Kind, url: str, mime_type: str | None) -> dict[str, Any]:
-    scheme = url_scheme(url)
-    if scheme not in {"http", "https", "data"}:
-        msg = (
-            f"{url[:60]!r} is not an http(s) or data URL: Omni fetches only "
-            f"http:// and https:// URLs. Pass a local file as a path "
-            f"({_HELPERS[kind]}('path/to/file')) or upload it and pass its "
-            "https URL."
-        )
-        raise OmniInputError(msg)
-    if scheme == "data":
+    if check_media_url(url, kind) == "data":
         declared = url[5:].partition(",")[0].partition(";")[0].strip().lower()
         if declared and mime_for_kind(declared, kind) is None and kind_of(declared):
             raise _wrong_kind(kind, declared, "the data URL")
@@ -621,7 +321,11 @@ def image_block(source: Any, *, mime_type: str | None = None) -> ImageContentBlo
 
 
 def audio_block(
-    source: Any, *, sample_rate: int | None = None, mime_type: str | None = None
+    source: Any,
+    *,
+    sample_rate: int | None = None,
+    mime_type: str | None = None,
+    transcript: str | None = None,
 ) -> AudioContentBlock:
     """A standard audio block from a path, bytes, URL, numpy samples or `OmniAudio`.
 
@@ -634,6 +338,9 @@ def audio_block(
         sample_rate: Samples per second; required with a numpy array.
         mime_type: The type to use when the content does not tell, e.g.
             `"audio/mpeg"` for a URL without a suffix; sniffed content wins.
+        transcript: What is said in the audio, if known (kept in
+            `extras["transcript"]`). Models that take one audio file per
+            request hear only the latest; earlier ones are sent as this text.
 
     Returns:
         `{"type": "audio", ...}` with `url`, `base64` + `mime_type`, or
@@ -644,10 +351,23 @@ def audio_block(
             non-http(s) URL, an array of the wrong shape, or no `sample_rate`.
     """
     encode = _encode_audio(sample_rate)
-    return cast("AudioContentBlock", _block("audio", source, mime_type, encode))
+    block = _block("audio", source, mime_type, encode)
+    if transcript is not None:
+        if not isinstance(transcript, str):
+            kind = type(transcript).__name__
+            msg = f"audio_block(transcript=...) must be a string, not {kind}."
+            raise OmniInputError(msg)
+        block.setdefault("extras", {})["transcript"] = transcript
+    return cast("AudioContentBlock", block)
 
 
-def video_block(source: Any, *, mime_type: str | None = None) -> VideoContentBlock:
+def video_block(
+    source: Any,
+    *,
+    mime_type: str | None = None,
+    fps: float | None = None,
+    max_pixels: int | None = None,
+) -> VideoContentBlock:
     """A standard video block from a path, bytes or URL (a video file).
 
     Omni hears the file's audio track too. Files larger than 7 MB are best
@@ -658,38 +378,79 @@ def video_block(source: Any, *, mime_type: str | None = None) -> VideoContentBlo
             built), video file bytes (MP4, MOV, AVI, MKV, FLV, WMV, ...), or
             an http(s) or data URL.
         mime_type: The type to use when the content does not tell.
+        fps: Frames per second the model should sample (the API's default
+            is 2); sent next to the video part, as Qwen's own clients do.
+        max_pixels: Largest frame, in pixels, the model should keep.
 
     Returns:
         `{"type": "video", ...}` with `url`, `base64` + `mime_type`, or
-        `mime_type` + `extras["path"]` for a local file.
+        `mime_type` + `extras["path"]` for a local file; `fps` and
+        `max_pixels` in `extras`.
 
     Raises:
-        OmniInputError: For a missing file, content that is not video, or a
-            non-http(s) URL.
+        OmniInputError: For a missing file, content that is not video, a
+            non-http(s) URL, or an `fps`/`max_pixels` that is not positive.
     """
-    return cast("VideoContentBlock", _block("video", source, mime_type))
+    block = _block("video", source, mime_type)
+    block.update(_sampling_extras(block.get("extras"), fps, max_pixels))
+    return cast("VideoContentBlock", block)
 
 
-def video_frames_block(frames: Iterable[Any] | Any) -> VideoContentBlock:
+def _sampling_extras(
+    extras: dict[str, Any] | None, fps: float | None, max_pixels: int | None
+) -> dict[str, Any]:
+    """`{"extras": ...}` with the checked video sampling options, or `{}`."""
+    options: dict[str, Any] = {}
+    if fps is not None:
+        if (
+            isinstance(fps, bool)
+            or not isinstance(fps, (int, float))
+            or not 0 < fps < float("inf")
+        ):
+            msg = f"fps must be a positive number of frames per second, got {fps!r}."
+            raise OmniInputError(msg)
+        options["fps"] = float(fps)
+    if max_pixels is not None:
+        if (
+            isinstance(max_pixels, bool)
+            or not isinstance(max_pixels, int)
+            or max_pixels <= 0
+        ):
+            msg = f"max_pixels must be a positive number of pixels, got {max_pixels!r}."
+            raise OmniInputError(msg)
+        options["max_pixels"] = max_pixels
+    return {"extras": {**(extras or {}), **options}} if options else {}
+
+
+def video_frames_block(
+    frames: Iterable[Any] | Any,
+    *,
+    fps: float | None = None,
+    max_pixels: int | None = None,
+) -> VideoContentBlock:
     """A video given as a sequence of images (frames), in order.
 
     Omni takes a list of frame images as `{"type": "video", "video": [...]}`;
     this block carries the frames as standard image blocks in
     `extras["frames"]`, and the converter turns each into a URL or an image
     data URL. The number of frames a model accepts (e.g. 2..128 for
-    qwen3-omni-flash) is checked, or the frames evenly subsampled, when the
-    request is built.
+    qwen3-omni-flash, 2..2,048 for Qwen3.5-Omni) is checked, or the frames
+    evenly subsampled, when the request is built.
 
     Args:
         frames: Anything `image_block` takes, one per frame (paths, bytes,
             URLs, HxWx3 arrays, PIL images, or ready image blocks), or one
             NxHxWx3 `uint8` numpy array.
+        fps: How many frames per second of the original the images stand
+            for, sent next to the part (as for `video_block`).
+        max_pixels: Largest frame, in pixels, the model should keep.
 
     Returns:
         `{"type": "video", "extras": {"frames": [<image block>, ...]}}`.
 
     Raises:
-        OmniInputError: If there are no frames or a frame is not an image.
+        OmniInputError: If there are no frames, a frame is not an image, or
+            `fps`/`max_pixels` is not positive.
     """
     if _is_ndarray(frames) and getattr(frames, "ndim", 0) == 4:  # noqa: PLR2004
         items: Sequence[Any] = list(frames)
@@ -714,7 +475,9 @@ def video_frames_block(frames: Iterable[Any] | Any) -> VideoContentBlock:
         except OmniInputError as exc:
             msg = f"Frame {index}: {exc}"
             raise OmniInputError(msg) from None
-    return cast("VideoContentBlock", {"type": "video", "extras": {"frames": blocks}})
+    block: dict[str, Any] = {"type": "video", "extras": {"frames": blocks}}
+    block.update(_sampling_extras(block["extras"], fps, max_pixels))
+    return cast("VideoContentBlock", block)
 
 
 # ------------------------------------------------------------ array encoding

@@ -1,9 +1,13 @@
-"""The model table: what each Qwen-Omni model accepts and how it answers.
+"""The model table: what each Qwen-Omni family accepts and how it answers.
 
-Limits come from Model Studio's Qwen-Omni guide (see the README's model
-table). New Omni models appear often, so an unknown name never fails: it
-resolves by family heuristics with a single warning, and every limit can be
-overridden per model instance.
+Every value comes from the API facts as Model Studio documents them (revised
+December 2026). Facts the documentation gives only once, by inference or by
+a single third-party report are listed in a profile's `uncertain` set: the
+rules then warn once and let the API judge, instead of refusing. New Omni
+models appear often, so an unknown name never fails: a name of a known
+family (`qwen3.5-omni-*`, a dated snapshot) resolves to that family, any
+other name to the closest family with one warning, and every limit can be
+overridden per model instance (`limits=`).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import dataclasses
 import logging
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -23,11 +27,16 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "DATA_URL_MAX_BYTES",
+    "THINKING_CONTROLS",
     "OmniModelProfile",
+    "ThinkingMode",
     "get_profile",
+    "is_realtime_model",
     "known_models",
     "limits_table_markdown",
+    "models_table_markdown",
     "resolve_profile",
+    "self_hosted_models",
     "to_model_profile",
     "validate_overrides",
     "with_overrides",
@@ -36,7 +45,18 @@ __all__ = [
 DATA_URL_MAX_BYTES = 10_485_760
 """The API's cap on one data URL (`Exceeded limit on max bytes per data-uri item`)."""
 
+ThinkingMode = Literal["none", "optional", "default"]
+"""No thinking; thinking when asked (`enable_thinking=True`); thinking unless
+turned off."""
+
+THINKING_CONTROLS = frozenset(
+    {"enable_thinking", "thinking_budget", "reasoning_effort", "preserve_thinking"}
+)
+"""Request parameters that steer thinking; each family takes some of them."""
+
 _MB = 1024 * 1024
+_GB = 1024 * _MB
+_HOUR = 3600.0
 
 _FLASH_VOICES_2025_09 = (
     "Cherry",
@@ -57,18 +77,62 @@ _FLASH_VOICES_2025_09 = (
     "Kiki",
     "Eric",
 )
-# The 2025-12-01 snapshot adds about 32 voices; only the documented additions
-# are listed, so that profile sets `voices_complete=False`: other names are
-# sent with a warning instead of refused.
 _FLASH_VOICES_2025_12 = (
-    *_FLASH_VOICES_2025_09,
+    "Cherry",
     "Serena",
+    "Ethan",
     "Chelsie",
     "Momo",
     "Vivian",
+    "Moon",
+    "Maia",
+    "Kai",
+    "Nofish",
+    "Bella",
+    "Jennifer",
+    "Ryan",
+    "Katerina",
+    "Aiden",
+    "Eldric Sage",
+    "Mia",
+    "Mochi",
+    "Bellona",
+    "Vincent",
+    "Bunny",
+    "Neil",
+    "Elias",
+    "Arthur",
+    "Nini",
+    "Ebona",
+    "Seren",
+    "Pip",
+    "Stella",
+    "Bodega",
+    "Sonrisa",
+    "Alek",
+    "Dolce",
+    "Sohee",
+    "Ono Anna",
+    "Lenn",
+    "Emilien",
+    "Andre",
+    "Radio Gol",
+    "Jada",
+    "Dylan",
+    "Li",
+    "Marcus",
+    "Roy",
+    "Peter",
+    "Sunny",
+    "Eric",
+    "Rocky",
+    "Kiki",
 )
 _TURBO_VOICES = ("Cherry", "Serena", "Ethan", "Chelsie")
 _OPEN_VOICES = ("Ethan", "Chelsie")
+_SELF_HOSTED_VOICES = ("Ethan", "Chelsie", "Aiden")
+
+_INTL_AND_CN = ("Singapore", "Beijing")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,27 +157,57 @@ class OmniModelProfile:
     default_voice: str | None
     """Voice used when none is given; `None` when the model cannot speak."""
     voices_complete: bool = True
-    """False when `voices` lists only the documented names of a larger set: an
-    unlisted voice is then sent with a warning instead of refused."""
+    """False when `voices` lists only the documented names of a larger set (or
+    the documentation conflicts): an unlisted voice is then sent with a
+    warning instead of refused."""
+    voices_total: int | None = None
+    """How many voices the family has, where more exist than are named."""
+    min_max_tokens: int = 1
+    """Smallest `max_tokens` the API takes."""
     audio_output: bool = True
     """Whether the model can speak (`modalities=["text", "audio"]`)."""
     system_message: bool = True
     """False where the model takes no system message at all (the captioner)."""
     system_with_audio_output: bool = True
     """False where the API ignores a system message when speech is requested."""
-    thinking: bool = False
-    """Whether `enable_thinking=True` is available."""
+    thinking: ThinkingMode = "none"
+    """Whether the model thinks: never, when asked, or unless turned off."""
+    thinking_controls: frozenset[str] = frozenset()
+    """Which of `THINKING_CONTROLS` the family takes."""
     thinking_max_input_tokens: int | None = None
     """Largest prompt in thinking mode, where it differs from the default."""
     max_reasoning_tokens: int | None = None
     """Largest chain of thought in thinking mode."""
     tool_calling: bool = False
     """Whether the model calls tools."""
+    web_search: bool = False
+    """Whether `enable_search` / `search_options` are available."""
+    high_resolution_images: bool = False
+    """Whether `vl_high_resolution_images` is available."""
     open_weights: bool = False
     """Whether the weights are published (Qwen2.5-Omni)."""
+    api_model: bool = True
+    """False for models served only by your own vLLM-Omni, not by Model Studio."""
     image_input: bool = True
     audio_input: bool = True
     video_input: bool = True
+    mixed_media: bool = False
+    """Whether one user message may hold several kinds of media; where it may
+    not, a mixed message is split into one message per kind."""
+    audio_files_max: int | None = 1
+    """Audio files per request; `None` when bounded by tokens only."""
+    audio_files_max_base64: int | None = None
+    """Of those, how many may be inline (base64); `None`: no separate cap."""
+    video_files_max: int | None = 1
+    """Video files (not image sequences) per request."""
+    video_files_max_base64: int | None = None
+    """Of those, how many may be inline (base64)."""
+    images_max: int | None = None
+    """Images per request; `None` when bounded by tokens only."""
+    images_max_base64: int | None = None
+    """Of those, how many may be inline (base64)."""
+    data_urls_max: int | None = 250
+    """Data URLs (base64 items, frames included) per request."""
     image_max_bytes: int = 10 * _MB
     """Largest image file."""
     image_min_side_px: int = 10
@@ -138,8 +232,101 @@ class OmniModelProfile:
     """Longest data URL, header included; larger media must go by URL."""
     single_turn: bool = False
     """True where the model answers one user turn only (the captioner)."""
+    image_token_pixels: int = 32 * 32
+    """Pixels per image token (one token per 32x32 or 28x28 patch)."""
+    image_tokens_min: int = 4
+    """Fewest tokens an image costs."""
+    image_tokens_max: int = 1_280
+    """Most tokens an image costs (larger images are scaled down)."""
+    image_tokens_max_high_resolution: int | None = None
+    """Most tokens with `vl_high_resolution_images=True`."""
+    audio_input_tokens_per_second: float = 12.5
+    """Tokens per second of input audio."""
+    audio_output_tokens_per_second: float | None = 12.5
+    """Tokens per second of spoken answer; `None` without speech."""
+    video_fps: float = 2.0
+    """Frames per second the API samples from a video file."""
+    video_frame_max_pixels: int | None = None
+    """Largest frame the API keeps, in pixels (frames are scaled down to it)."""
+    regions: tuple[str, ...] = ()
+    """Regions that serve the family (empty when not documented)."""
+    note: str = ""
+    """What a user choosing a model should know (e.g. "no longer updated")."""
+    uncertain: frozenset[str] = frozenset()
+    """Fields whose values the documentation does not settle: breaking them
+    warns once instead of refusing."""
+
+    @property
+    def speaks(self) -> bool:
+        """Whether spoken answers can be requested."""
+        return self.audio_output
+
+    def is_uncertain(self, field: str) -> bool:
+        """Whether `field` is a fact to warn about rather than enforce."""
+        return field in self.uncertain
 
 
+_MANY_FILES: dict[str, Any] = {
+    "mixed_media": True,
+    "audio_files_max": 2_048,
+    "audio_files_max_base64": 250,
+    "images_max": 2_048,
+    "images_max_base64": 250,
+    "image_max_bytes": 20 * _MB,
+    "audio_max_bytes": 2 * _GB,
+    "audio_max_seconds": 3 * _HOUR,
+    "video_max_bytes": 2 * _GB,
+    "frames_max": 2_048,
+    "image_tokens_min": 24,
+    "image_tokens_max_high_resolution": 16_384,
+    "audio_input_tokens_per_second": 7.0,
+    "video_frame_max_pixels": 640 * 32 * 32,
+    "high_resolution_images": True,
+    "web_search": True,
+}
+"""What Qwen3.5-Omni and qwen3.8-omni-flash share: any mix of media, many files."""
+
+_OMNI_3_8 = OmniModelProfile(
+    family="qwen3.8-omni-flash",
+    context_tokens=1_000_000,
+    max_input_tokens=991_808,
+    max_output_tokens=131_072,
+    thinking_max_input_tokens=983_616,
+    voices=(),
+    default_voice=None,
+    audio_output=False,
+    audio_output_tokens_per_second=None,
+    thinking="default",
+    thinking_controls=THINKING_CONTROLS,
+    tool_calling=True,
+    video_files_max=64,
+    video_max_seconds=2 * _HOUR,
+    regions=("Beijing", "Singapore", "Hong Kong", "Tokyo", "Frankfurt", "Virginia"),
+    note="text answers only; thinks by default; recommended for analysing media",
+    **_MANY_FILES,
+)
+_OMNI_3_5_PLUS = OmniModelProfile(
+    family="qwen3.5-omni-plus",
+    context_tokens=262_144,
+    max_input_tokens=196_608,
+    max_output_tokens=65_536,
+    voices=("Tina",),
+    default_voice="Tina",
+    voices_complete=False,
+    voices_total=55,
+    tool_calling=True,
+    video_files_max=512,
+    video_files_max_base64=250,
+    video_max_seconds=_HOUR,
+    regions=_INTL_AND_CN,
+    note="recommended for spoken answers",
+    uncertain=frozenset(
+        {"context_tokens", "max_input_tokens", "max_output_tokens", "tool_calling"}
+    ),
+    **_MANY_FILES,
+)
+_OMNI_3_5_FLASH = dataclasses.replace(_OMNI_3_5_PLUS, family="qwen3.5-omni-flash")
+"""Its token limits are not published: the plus family's stand in, unenforced."""
 _FLASH = OmniModelProfile(
     family="qwen3-omni-flash",
     context_tokens=65_536,
@@ -148,16 +335,23 @@ _FLASH = OmniModelProfile(
     voices=_FLASH_VOICES_2025_12,
     default_voice="Cherry",
     voices_complete=False,
-    thinking=True,
+    thinking="optional",
+    thinking_controls=frozenset({"enable_thinking", "thinking_budget"}),
     thinking_max_input_tokens=16_384,
     max_reasoning_tokens=32_768,
     tool_calling=True,
+    regions=_INTL_AND_CN,
+    note="the alias takes the 2025-12-01 voices; the docs conflict, so others warn",
+)
+_FLASH_2025_12 = dataclasses.replace(
+    _FLASH, family="qwen3-omni-flash-2025-12-01", voices_complete=True, note=""
 )
 _FLASH_2025_09 = dataclasses.replace(
     _FLASH,
     family="qwen3-omni-flash-2025-09-15",
     voices=_FLASH_VOICES_2025_09,
     voices_complete=True,
+    note="",
 )
 _TURBO = OmniModelProfile(
     family="qwen-omni-turbo",
@@ -173,13 +367,20 @@ _TURBO = OmniModelProfile(
     video_max_seconds=40.0,
     frames_min=4,
     frames_max=80,
+    image_token_pixels=28 * 28,
+    audio_input_tokens_per_second=25.0,
+    audio_output_tokens_per_second=25.0,
+    note="no longer updated; Chinese and English speech",
 )
 _OPEN = dataclasses.replace(
     _TURBO,
-    family="qwen2.5-omni",
+    family="qwen2.5-omni-7b",
     voices=_OPEN_VOICES,
     default_voice="Ethan",
+    min_max_tokens=10,
     open_weights=True,
+    note="the open model, served by the API",
+    uncertain=frozenset({"min_max_tokens"}),
 )
 _CAPTIONER = OmniModelProfile(
     family="qwen3-omni-30b-a3b-captioner",
@@ -189,49 +390,122 @@ _CAPTIONER = OmniModelProfile(
     voices=(),
     default_voice=None,
     audio_output=False,
+    audio_output_tokens_per_second=None,
     system_message=False,
     system_with_audio_output=False,
     image_input=False,
     video_input=False,
     single_turn=True,
+    regions=_INTL_AND_CN,
+    note="describes one audio file; no system prompt; single turn",
 )
 
 _TABLE: dict[str, OmniModelProfile] = {
+    "qwen3.8-omni-flash": _OMNI_3_8,
+    "qwen3.5-omni-plus": _OMNI_3_5_PLUS,
+    "qwen3.5-omni-plus-2026-03-15": _OMNI_3_5_PLUS,
+    "qwen3.5-omni-flash": _OMNI_3_5_FLASH,
+    "qwen3.5-omni-flash-2026-03-15": _OMNI_3_5_FLASH,
     "qwen3-omni-flash": _FLASH,
-    "qwen3-omni-flash-2025-12-01": _FLASH,
+    "qwen3-omni-flash-2025-12-01": _FLASH_2025_12,
     "qwen3-omni-flash-2025-09-15": _FLASH_2025_09,
     "qwen-omni-turbo": _TURBO,
     "qwen-omni-turbo-latest": _TURBO,
     "qwen-omni-turbo-2025-03-26": _TURBO,
     "qwen-omni-turbo-2025-01-19": _TURBO,
     "qwen2.5-omni-7b": _OPEN,
-    "qwen2.5-omni-3b": _OPEN,
     "qwen3-omni-30b-a3b-captioner": _CAPTIONER,
 }
 
+_SELF_HOSTED_DEFAULTS: dict[str, Any] = {
+    "voices": _SELF_HOSTED_VOICES,
+    "default_voice": "Ethan",
+    "voices_complete": True,
+    "open_weights": True,
+    "api_model": False,
+    "data_urls_max": None,
+    "regions": (),
+}
+"""What self-hosting changes: vLLM-Omni's speakers, no Model Studio caps."""
+_SELF_HOSTED: dict[str, OmniModelProfile] = {
+    "qwen2.5-omni-3b": dataclasses.replace(
+        _OPEN,
+        family="qwen2.5-omni-3b",
+        note="open weights only: serve them with vLLM-Omni",
+        **_SELF_HOSTED_DEFAULTS,
+    ),
+    "qwen3-omni-30b-a3b-instruct": dataclasses.replace(
+        _FLASH,
+        family="qwen3-omni-30b-a3b-instruct",
+        thinking="none",
+        thinking_controls=frozenset(),
+        note="open weights only: serve them with vLLM-Omni",
+        **_SELF_HOSTED_DEFAULTS,
+    ),
+    "qwen3-omni-30b-a3b-thinking": dataclasses.replace(
+        _FLASH,
+        family="qwen3-omni-30b-a3b-thinking",
+        audio_output=False,
+        audio_output_tokens_per_second=None,
+        thinking="default",
+        thinking_controls=frozenset(),
+        note="open weights only: serve them with vLLM-Omni; text answers",
+        **{**_SELF_HOSTED_DEFAULTS, "voices": (), "default_voice": None},
+    ),
+}
+"""Open-weights models that Model Studio does not serve: self-host them."""
+
 _DATED = re.compile(r"^(?P<base>.+?)-\d{4}-\d{2}-\d{2}$")
+_FAMILY_PREFIXES: tuple[tuple[str, OmniModelProfile], ...] = (
+    ("qwen3.8-omni", _OMNI_3_8),
+    ("qwen3.5-omni-flash", _OMNI_3_5_FLASH),
+    ("qwen3.5-omni", _OMNI_3_5_PLUS),
+    ("qwen3-omni-flash", _FLASH),
+)
+"""Names of a known family resolve to it quietly: new snapshots appear often."""
+_REALTIME = re.compile(r"-realtime(-\d{4}-\d{2}-\d{2})?$")
 
 
 def known_models() -> dict[str, OmniModelProfile]:
-    """Return a copy of the table of documented model names."""
+    """Return a copy of the table of models Model Studio serves."""
     return dict(_TABLE)
+
+
+def self_hosted_models() -> dict[str, OmniModelProfile]:
+    """Return a copy of the table of open-weights models served with vLLM-Omni."""
+    return dict(_SELF_HOSTED)
+
+
+def is_realtime_model(model: str) -> bool:
+    """Whether `model` names a Qwen-Omni-Realtime model (WebSocket API only)."""
+    return bool(_REALTIME.search(model.strip().lower()))
+
+
+def _base_name(model: str) -> str:
+    """`model` without the prefix some servers add (`Qwen/`), lower-cased."""
+    return model.strip().lower().rpartition("/")[2]
 
 
 @lru_cache(maxsize=64)
 def get_profile(model: str) -> OmniModelProfile:
     """Resolve a model name to its profile, never failing.
 
-    Dated snapshots resolve to their family; other unknown names go by
-    family heuristics (`turbo` -> turbo, `2.5-omni` -> open model, anything
-    else -> flash-like) with one warning per name, since new Omni models
-    appear faster than this table changes.
+    Documented names and their dated snapshots resolve to their family, and
+    so does any name of a known family (`qwen3.5-omni-plus-2026-09-01`).
+    Other names go by family heuristics (`turbo` -> turbo, `2.5-omni` -> the
+    open model, anything else -> qwen3-omni-flash) with one warning per
+    name, since new Omni models appear faster than this table changes.
     """
-    name = model.strip().lower()
-    if name in _TABLE:
-        return _TABLE[name]
+    name = _base_name(model)
+    for table in (_TABLE, _SELF_HOSTED):
+        if name in table:
+            return table[name]
     dated = _DATED.match(name)
     if dated and dated.group("base") in _TABLE:
         return _TABLE[dated.group("base")]
+    for prefix, profile in _FAMILY_PREFIXES:
+        if name.startswith(prefix):
+            return profile
     if "captioner" in name:
         guess = _CAPTIONER
     elif "turbo" in name:
@@ -249,8 +523,19 @@ def get_profile(model: str) -> OmniModelProfile:
     return guess
 
 
+def is_documented(model: str) -> bool:
+    """Whether `model` (or its family) is in one of the tables, not a guess."""
+    name = _base_name(model)
+    if name in _TABLE or name in _SELF_HOSTED:
+        return True
+    dated = _DATED.match(name)
+    if dated and dated.group("base") in _TABLE:
+        return True
+    return any(name.startswith(prefix) for prefix, _ in _FAMILY_PREFIXES)
+
+
 def validate_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Check limit overrides by name and normalize them (voice lists to tuples).
+    """Check limit overrides by name and normalize them (lists to tuples).
 
     Raises:
         ValueError: A key is not an `OmniModelProfile` field; the message lists
@@ -265,8 +550,12 @@ def validate_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
         )
         raise ValueError(msg)
     changes = dict(overrides)
-    if isinstance(changes.get("voices"), list):
-        changes["voices"] = tuple(changes["voices"])
+    for key in ("voices", "regions"):
+        if isinstance(changes.get(key), list):
+            changes[key] = tuple(changes[key])
+    for key in ("thinking_controls", "uncertain"):
+        if isinstance(changes.get(key), (list, set, tuple)):
+            changes[key] = frozenset(changes[key])
     return changes
 
 
@@ -314,35 +603,25 @@ def to_model_profile(profile: OmniModelProfile) -> ModelProfile:
         "audio_outputs": profile.audio_output,
         "image_outputs": False,
         "video_outputs": False,
-        "reasoning_output": profile.thinking,
+        "reasoning_output": profile.thinking != "none",
         "tool_calling": profile.tool_calling,
         "temperature": True,
     }
     return result
 
 
-# --- the README's limits table ---------------------------------------------------
-
-_COLUMNS = (
-    "Model",
-    "Tokens: context / input / output",
-    "Image",
-    "Audio file",
-    "Video file",
-    "Image sequence",
-    "Voices",
-    "System prompt with speech",
-    "Thinking",
-    "Tools",
-    "Notes",
-)
+# --- the README's tables --------------------------------------------------------
 
 
 def _size(value: int) -> str:
+    if value % _GB == 0:
+        return f"{value // _GB} GB"
     return f"{value // _MB} MB" if value % _MB == 0 else f"{value:,} bytes"
 
 
 def _duration(seconds: float) -> str:
+    if seconds >= _HOUR and seconds % _HOUR == 0:
+        return f"{seconds / _HOUR:g} h"
     if seconds >= 60 and seconds % 60 == 0:  # noqa: PLR2004
         return f"{seconds / 60:g} min"
     return f"{seconds:g} s"
@@ -352,7 +631,120 @@ def _yes_no(value: bool) -> str:  # noqa: FBT001
     return "yes" if value else "no"
 
 
-def _row(names: list[str], profile: OmniModelProfile) -> list[str]:
+def _groups(table: Mapping[str, OmniModelProfile]) -> list[tuple[list[str], Any]]:
+    """Names that share one profile, in table order."""
+    groups: dict[int, tuple[list[str], OmniModelProfile]] = {}
+    for name, profile in table.items():
+        groups.setdefault(id(profile), ([], profile))[0].append(name)
+    return list(groups.values())
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(f"`{name}`" for name in names)
+
+
+def _maybe(profile: OmniModelProfile, field: str, text: str) -> str:
+    return f"{text} (unconfirmed)" if profile.is_uncertain(field) else text
+
+
+def _files(count: int | None, base64: int | None) -> str:
+    if count is None:
+        return "by tokens"
+    return f"{count:,}" if base64 is None else f"{count:,} ({base64:,} base64)"
+
+
+def _thinking(profile: OmniModelProfile) -> str:
+    if profile.thinking == "none":
+        return "no"
+    controls = ", ".join(
+        f"`{name}`" for name in sorted(profile.thinking_controls) if name
+    )
+    when = "on by default" if profile.thinking == "default" else "optional"
+    return f"{when} ({controls})"
+
+
+def _speech(profile: OmniModelProfile) -> str:
+    if not profile.audio_output:
+        return "no (text only)"
+    if profile.voices_total:
+        named = ", ".join(profile.voices or ())
+        return (
+            f"yes: {profile.voices_total} voices ({named} named), default "
+            f"{profile.default_voice}"
+        )
+    if profile.voices:
+        more = "+" if not profile.voices_complete else ""
+        return (
+            f"yes: {len(profile.voices)}{more} voices, default {profile.default_voice}"
+        )
+    return f"yes, default {profile.default_voice}"
+
+
+_MODELS_COLUMNS = (
+    "Model",
+    "Speech",
+    "Thinking",
+    "Tools",
+    "Media in one message",
+    "Files per request: audio / video / images",
+    "Tokens: context / input / output",
+    "Regions",
+    "Notes",
+)
+
+
+def models_table_markdown() -> str:
+    """Render the README's "Which model?" table from the profiles.
+
+    Generated so the README cannot drift from what the code enforces (a test
+    compares the two); names that share a profile share a row.
+    """
+    lines = [
+        "| " + " | ".join(_MODELS_COLUMNS) + " |",
+        "|" + "---|" * len(_MODELS_COLUMNS),
+    ]
+    for names, profile in _groups(_TABLE):
+        tokens = _maybe(
+            profile,
+            "max_output_tokens",
+            f"{profile.context_tokens:,} / {profile.max_input_tokens:,} / "
+            f"{profile.max_output_tokens:,}",
+        )
+        files = " / ".join(
+            (
+                _files(profile.audio_files_max, profile.audio_files_max_base64),
+                _files(profile.video_files_max, profile.video_files_max_base64),
+                _files(profile.images_max, profile.images_max_base64),
+            )
+        )
+        row = [
+            _names(names),
+            _speech(profile),
+            _thinking(profile),
+            _maybe(profile, "tool_calling", _yes_no(profile.tool_calling)),
+            "any mix" if profile.mixed_media else "text + one kind",
+            files,
+            tokens,
+            ", ".join(profile.regions) or "not documented",
+            profile.note,
+        ]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+_LIMITS_COLUMNS = (
+    "Model",
+    "Image",
+    "Audio file",
+    "Video file",
+    "Image sequence",
+    "Image tokens",
+    "Audio tokens per second (in / out)",
+    "System prompt with speech",
+)
+
+
+def _limits_row(names: list[str], profile: OmniModelProfile) -> list[str]:
     image = (
         f"≤ {_size(profile.image_max_bytes)}, sides > {profile.image_min_side_px} px, "
         f"ratio ≤ {profile.image_max_aspect_ratio:g}:1"
@@ -366,81 +758,63 @@ def _row(names: list[str], profile: OmniModelProfile) -> list[str]:
     )
     video = (
         f"≤ {_size(profile.video_max_bytes)}, "
-        f"{profile.video_min_seconds:g} to {_duration(profile.video_max_seconds)}"
+        f"{profile.video_min_seconds:g} s to {_duration(profile.video_max_seconds)}"
         if profile.video_input
         else "no"
     )
     frames = (
-        f"{profile.frames_min} to {profile.frames_max} frames"
+        f"{profile.frames_min} to {profile.frames_max:,} frames"
         if profile.video_input
         else "no"
     )
-    if profile.audio_output and profile.voices:
-        more = "" if profile.voices_complete else "+"
-        voices = f"{len(profile.voices)}{more}, default {profile.default_voice}"
-    elif profile.audio_output:
-        voices = f"any, default {profile.default_voice}"
-    else:
-        voices = "none (text out only)"
+    side = round(profile.image_token_pixels**0.5)
+    image_tokens = (
+        f"1 per {side}x{side} px, {profile.image_tokens_min} to "
+        f"{profile.image_tokens_max:,}"
+    )
+    if profile.image_tokens_max_high_resolution:
+        image_tokens += f" ({profile.image_tokens_max_high_resolution:,} high-res)"
+    out = profile.audio_output_tokens_per_second
+    audio_tokens = (
+        f"{profile.audio_input_tokens_per_second:g} / {f'{out:g}' if out else 'n/a'}"
+    )
     if not profile.audio_output:
         system = "n/a"
     elif profile.system_with_audio_output:
         system = "yes"
     else:
         system = "ignored (merged into the first user message)"
-    thinking = _yes_no(profile.thinking)
-    if profile.thinking_max_input_tokens and profile.max_reasoning_tokens:
-        thinking += (
-            f" (input {profile.thinking_max_input_tokens:,}, "
-            f"reasoning {profile.max_reasoning_tokens:,})"
-        )
-    notes = [
-        *(["audio input only"] if not profile.image_input else []),
-        *(["single turn"] if profile.single_turn else []),
-        *(["no system prompt"] if not profile.system_message else []),
-        *(["open weights"] if profile.open_weights else []),
-        *(["more voices than listed"] if not profile.voices_complete else []),
-    ]
-    tokens = (
-        f"{profile.context_tokens:,} / {profile.max_input_tokens:,} / "
-        f"{profile.max_output_tokens:,}"
-    )
     return [
-        ", ".join(f"`{name}`" for name in names),
-        tokens,
+        _names(names),
         image,
         audio,
         video,
         frames,
-        voices,
+        image_tokens if profile.image_input else "n/a",
+        audio_tokens,
         system,
-        thinking,
-        _yes_no(profile.tool_calling),
-        "; ".join(notes),
     ]
 
 
 def limits_table_markdown() -> str:
-    """Render the model table as the Markdown table in the README.
+    """Render the README's media limits table from the profiles.
 
     Generated so the README cannot drift from the limits the code enforces
     (a test compares the two); names that share limits share a row.
     """
-    groups: dict[int, tuple[list[str], OmniModelProfile]] = {}
-    for name, profile in _TABLE.items():
-        groups.setdefault(id(profile), ([], profile))[0].append(name)
     lines = [
-        "| " + " | ".join(_COLUMNS) + " |",
-        "|" + "---|" * len(_COLUMNS),
+        "| " + " | ".join(_LIMITS_COLUMNS) + " |",
+        "|" + "---|" * len(_LIMITS_COLUMNS),
     ]
     lines.extend(
-        "| " + " | ".join(_row(names, profile)) + " |"
-        for names, profile in groups.values()
+        "| " + " | ".join(_limits_row(names, profile)) + " |"
+        for names, profile in _groups(_TABLE)
     )
-    caps = {profile.data_url_max_bytes for profile in _TABLE.values()}
     lines.append("")
     lines.append(
-        f"Every data URL (base64 media) is capped at {max(caps):,} bytes, header "
-        "included: base64 adds a third, so send files over about 7 MB by URL."
+        f"Every data URL (base64 media) is capped at {DATA_URL_MAX_BYTES:,} bytes, "
+        "header included: base64 adds a third, so send files over about 7 MB by "
+        "URL. At most 250 data URLs go in one request (unconfirmed: warned, not "
+        "refused). Video files are sampled at 2 frames per second."
     )
     return "\n".join(lines) + "\n"

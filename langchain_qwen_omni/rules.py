@@ -1,159 +1,88 @@
 """Omni's conversation rules and media limits, checked before any request.
 
-Pure functions over the wire request (the output of `convert_messages` plus
-the request parameters), run by `ChatQwenOmni._build_payload`:
+Pure functions over the typed request (`_request.OmniRequest`), run by
+`ChatQwenOmni` while it builds each request, against the model's profile:
 
-1. `check_parameters`: modalities, voice, speech with thinking, `max_tokens`.
+1. `check_parameters`: modalities, voice, thinking and its controls, web
+   search, ranges of the sampling parameters, `max_tokens`, `n`.
 2. `find_repairs`: rules that can be repaired without changing meaning
-   (assistant media, a system prompt the model would ignore, several kinds
-   of media in one user message, too many frames). Under `strict=True` the
-   first one raises `OmniConversationError`.
-3. `check_limits`: what cannot be repaired (URL schemes, data URL cap,
-   sizes, image dimensions, durations, one audio and one video file per
-   request, frame minimum, capabilities) raises `OmniInputError` naming the
-   message and block, the limit, the measured value and the fix.
-4. `apply_repairs`: the repairs, each kind logged once at WARNING.
+   (media in tool results, earlier files beyond the per-request count,
+   assistant media, too many frames, several kinds of media in one user
+   message where the family takes one, a system prompt the model would
+   ignore). Under `strict=True` the first one raises `OmniConversationError`.
+3. `apply_repairs`: the repairs, each kind logged once at WARNING.
+4. `check_limits`: what cannot be repaired (data URL cap, sizes, image
+   dimensions, durations, frame minimum, capabilities, files in the current
+   message) raises `OmniInputError` naming the message and block, the limit,
+   the measured value and the fix.
 
-`check_request` runs the four in that order. Limits are checked on the
-messages as the user gave them, so error indexes match the user's list.
+Every limit comes from the profile; a fact the documentation leaves
+uncertain (`profile.uncertain`) warns once and lets the API judge. Media
+were measured once by the converter: nothing is decoded here.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from collections.abc import Mapping
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
-from langchain_qwen_omni import _probe
+from langchain_qwen_omni._request import Media, OmniRequest, Params, Text, Turn
 from langchain_qwen_omni.errors import OmniConversationError, OmniInputError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
+    from langchain_qwen_omni._probe import Kind
     from langchain_qwen_omni.profiles import OmniModelProfile
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "MediaPart",
+    "REASONING_EFFORTS",
     "Repair",
     "apply_repairs",
     "check_limits",
     "check_parameters",
     "check_request",
     "find_repairs",
-    "flatten_assistant_media",
-    "iter_media_parts",
     "kept_frame_indices",
-    "media_kind",
-    "media_kinds",
-    "merge_system_prompt",
-    "split_mixed_media",
-    "subsample_frames",
-    "wants_speech",
+    "warn_once",
 ]
 
-MediaKind = Literal["image", "audio", "video"]
-"""What a user message holds, for the one-kind-per-message rule."""
-RepairKind = Literal["assistant_media", "system_prompt", "mixed_media", "frames"]
-
-_KIND_OF_PART: dict[str, MediaKind] = {
-    "image_url": "image",
-    "input_audio": "audio",
-    "video_url": "video",
-    "video": "video",
-}
+RepairKind = Literal[
+    "tool_media",
+    "extra_files",
+    "assistant_media",
+    "frames",
+    "mixed_media",
+    "system_prompt",
+]
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
+"""`reasoning_effort` values the documentation implies ("none..max"); others
+warn, since the exact set is not published."""
 _MODALITY_SETS = ({"text"}, {"text", "audio"})
-_IMAGE_HEAD = 256 * 1024
-"""Decoded bytes kept of an image: enough for every header `image_size` reads."""
-_FILE_HINT = (
-    "read local files with image_block/audio_block/video_block (they embed the "
-    "bytes as base64), or serve them over https"
-)
+_SEED_MAX = 2**63 - 1
+_NOUNS: dict[Kind, str] = {
+    "image": "image",
+    "audio": "audio file",
+    "video": "video file",
+}
+
+_LOGGED: set[tuple[str, ...]] = set()
+"""Warnings already logged at WARNING in this process, by key.
+
+An agent re-sends its history on every turn, so the same repair would
+otherwise warn on every call; later ones are logged at DEBUG."""
 
 
-# --- reading the wire request ---------------------------------------------------
-
-
-def wants_speech(payload: Mapping[str, Any]) -> bool:
-    """Tell whether the request asks for speech (`"audio"` in `modalities`)."""
-    modalities = payload.get("modalities")
-    return isinstance(modalities, (list, tuple)) and "audio" in modalities
-
-
-def media_kind(part: object) -> MediaKind | None:
-    """The media kind of a wire part, `None` for text and anything else."""
-    if isinstance(part, Mapping):
-        return _KIND_OF_PART.get(str(part.get("type")))
-    return None
-
-
-def _content_parts(message: Mapping[str, Any]) -> list[Any]:
-    content = message.get("content")
-    return content if isinstance(content, list) else []
-
-
-def media_kinds(message: Mapping[str, Any]) -> list[MediaKind]:
-    """A wire message's media kinds, in order of first appearance."""
-    kinds: list[MediaKind] = []
-    for part in _content_parts(message):
-        kind = media_kind(part)
-        if kind is not None and kind not in kinds:
-            kinds.append(kind)
-    return kinds
-
-
-def _text_of(message: Mapping[str, Any]) -> str:
-    content = message.get("content")
-    if isinstance(content, str):
-        return content
-    return "".join(
-        str(part.get("text", ""))
-        for part in _content_parts(message)
-        if isinstance(part, Mapping) and part.get("type") == "text"
-    )
-
-
-@dataclasses.dataclass(frozen=True)
-class MediaPart:
-    """One media part of a wire message, with where it sits."""
-
-    message: int
-    """Index of the message in the request."""
-    block: int
-    """Index of the part in the message's content."""
-    part: Mapping[str, Any]
-    """The wire part itself."""
-
-    @property
-    def kind(self) -> MediaKind:
-        """`image`, `audio` or `video` (a video file or an image sequence)."""
-        kind = media_kind(self.part)
-        if kind is None:  # pragma: no cover - iter_media_parts yields media only
-            msg = f"not a media part: {self.part.get('type')!r}"
-            raise ValueError(msg)
-        return kind
-
-    @property
-    def where(self) -> str:
-        """`Message 2, block 1`: the start of every error about this part."""
-        return f"Message {self.message}, block {self.block}"
-
-
-def iter_media_parts(messages: Sequence[Mapping[str, Any]]) -> Iterator[MediaPart]:
-    """Yield the media parts of all messages except assistant ones.
-
-    Assistant media never reaches the API (it is flattened or refused), so it
-    is neither counted nor measured.
-    """
-    for message_index, message in enumerate(messages):
-        if message.get("role") == "assistant":
-            continue
-        for block_index, part in enumerate(_content_parts(message)):
-            if media_kind(part) is not None:
-                yield MediaPart(message_index, block_index, part)
+def warn_once(key: tuple[str, ...], message: str) -> None:
+    """Log `message` at WARNING the first time `key` is seen, then at DEBUG."""
+    first = key not in _LOGGED
+    _LOGGED.add(key)
+    logger.log(logging.WARNING if first else logging.DEBUG, "%s", message)
 
 
 def kept_frame_indices(count: int, limit: int) -> list[int]:
@@ -171,68 +100,153 @@ def kept_frame_indices(count: int, limit: int) -> list[int]:
 # --- 1. parameters --------------------------------------------------------------
 
 
-def check_parameters(payload: Mapping[str, Any], profile: OmniModelProfile) -> None:
+def _refuse_or_warn(profile: OmniModelProfile, field: str, message: str) -> None:
+    """Refuse a broken fact, or warn once where the documentation is unsure."""
+    if profile.is_uncertain(field):
+        warn_once(
+            ("uncertain", profile.family, field),
+            f"{message} The documentation does not settle this for "
+            f"{profile.family}, so the request is sent and the API will judge.",
+        )
+        return
+    raise OmniInputError(message)
+
+
+def _check_range(  # noqa: PLR0913 - a range is two bounds and two openings
+    name: str,
+    value: object,
+    low: float,
+    high: float,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> None:
+    """Check a sampling parameter against the range the API enforces."""
+    if value is None:
+        return
+    number = not isinstance(value, bool) and isinstance(value, (int, float))
+    inside = (
+        number
+        and math.isfinite(value)  # type: ignore[arg-type]
+        and (low < value if low_open else low <= value)  # type: ignore[operator]
+        and (value < high if high_open else value <= high)  # type: ignore[operator]
+    )
+    if not inside:
+        left, right = "(" if low_open else "[", ")" if high_open else "]"
+        msg = (
+            f"{name}={value!r} is outside {left}{low:g}, {high:g}{right}, the range "
+            "the API takes."
+        )
+        raise OmniInputError(msg)
+
+
+def check_parameters(params: Params, profile: OmniModelProfile) -> None:
     """Check the request parameters against the model.
 
     Raises:
-        OmniInputError: `modalities` is not `["text"]` or `["text", "audio"]`,
-            speech is asked of a model that cannot speak or together with
-            thinking, the voice or audio format is not accepted, or
-            `max_tokens` is out of range.
+        OmniInputError: For a parameter the family does not take or a value
+            outside its range, naming the parameter, the value, the limit
+            and the fix.
     """
-    modalities = payload.get("modalities", ["text"])
+    _check_speech(params, profile)
+    _check_thinking(params, profile)
+    _check_tokens(params, profile)
+    _check_range("temperature", params.temperature, 0.0, 2.0, high_open=True)
+    _check_range("top_p", params.top_p, 0.0, 1.0, low_open=True)
+    _check_range("presence_penalty", params.presence_penalty, -2.0, 2.0)
+    if params.seed is not None and (
+        isinstance(params.seed, bool)
+        or not isinstance(params.seed, int)
+        or not 0 <= params.seed <= _SEED_MAX
+    ):
+        msg = f"seed={params.seed!r} is outside [0, 2^63-1], the API's range."
+        raise OmniInputError(msg)
+    if params.n is not None and params.n != 1:
+        msg = (
+            f"n={params.n!r}: Omni answers with one choice per request. Drop n, or "
+            "send several requests (model.batch([...]) runs them concurrently)."
+        )
+        raise OmniInputError(msg)
+    if (params.enable_search or params.search_options is not None) and (
+        not profile.web_search
+    ):
+        msg = (
+            f"{profile.family} has no web search (enable_search / search_options). "
+            "Use qwen3.8-omni-flash or a Qwen3.5-Omni model, or drop the option."
+        )
+        raise OmniInputError(msg)
+    if params.search_options is not None and not isinstance(
+        params.search_options, Mapping
+    ):
+        msg = (
+            "search_options must be a dict such as {'search_strategy': 'agent'}, "
+            f"got {type(params.search_options).__name__}."
+        )
+        raise OmniInputError(msg)
+    if params.vl_high_resolution_images and not profile.high_resolution_images:
+        msg = (
+            f"{profile.family} has no vl_high_resolution_images. Use "
+            "qwen3.8-omni-flash or a Qwen3.5-Omni model, or drop the option."
+        )
+        raise OmniInputError(msg)
+
+
+def _check_speech(params: Params, profile: OmniModelProfile) -> None:
+    modalities = params.modalities
     if (
-        not isinstance(modalities, (list, tuple))
+        not isinstance(modalities, tuple)
         or not all(isinstance(name, str) for name in modalities)
         or set(modalities) not in _MODALITY_SETS
     ):
-        msg = f'modalities must be ["text"] or ["text", "audio"], got {modalities!r}.'
+        shown = list(modalities) if isinstance(modalities, tuple) else modalities
+        msg = f'modalities must be ["text"] or ["text", "audio"], got {shown!r}.'
         raise OmniInputError(msg)
-    speech = "audio" in modalities
-    if speech and not profile.audio_output:
+    if not params.speech:
+        return
+    if not profile.audio_output:
         msg = (
-            f"{profile.family} cannot speak: use modalities=['text'] (or, if a "
-            "newer version of this model speaks, pass limits={'audio_output': True})."
+            f"{profile.family} cannot speak (it answers in text only): use "
+            "modalities=['text'], or a "
+            "model that speaks (qwen3.5-omni-plus, qwen3.5-omni-flash, "
+            "qwen3-omni-flash). If a newer version of this model speaks, pass "
+            "limits={'audio_output': True}."
         )
         raise OmniInputError(msg)
-    if speech and payload.get("enable_thinking"):
+    if params.enable_thinking:
         msg = (
             "Speech cannot be requested with thinking: the API allows only "
             'modalities=["text"] when enable_thinking=True. Drop one of them.'
         )
         raise OmniInputError(msg)
-    audio = payload.get("audio")
-    if speech and isinstance(audio, Mapping):
-        _check_voice(audio.get("voice"), profile)
-        if audio.get("format", "wav") != "wav":
-            msg = (
-                f"audio format {audio.get('format')!r} is not accepted: the API "
-                "takes only 'wav' (and streams raw PCM whatever the format)."
-            )
-            raise OmniInputError(msg)
-    max_tokens = payload.get("max_tokens")
-    if isinstance(max_tokens, int) and not 1 <= max_tokens <= profile.max_output_tokens:
+    _check_voice(params.voice, profile)
+    if params.audio_format != "wav":
         msg = (
-            f"max_tokens={max_tokens} is outside [1, {profile.max_output_tokens:,}], "
-            f"the range of {profile.family}. Lower it."
+            f"audio format {params.audio_format!r} is not accepted: the API "
+            "takes only 'wav' (and streams raw PCM whatever the format)."
         )
         raise OmniInputError(msg)
 
 
 def _check_voice(voice: object, profile: OmniModelProfile) -> None:
-    if voice is None or not profile.voices:
+    if voice is None or not profile.voices or voice in profile.voices:
         return
-    if voice in profile.voices:
-        return
-    if not profile.voices_complete and isinstance(voice, str):
-        _warn_unlisted_voice(profile.family, voice)
+    if not isinstance(voice, str):
+        msg = f"voice must be a string, got {type(voice).__name__}."
+        raise OmniInputError(msg)
+    if not profile.voices_complete:
+        warn_once(
+            ("voice", profile.family, voice),
+            f"Voice {voice!r} is not among the voices documented for "
+            f"{profile.family}; it is sent as given, and the API will refuse it "
+            "if it does not exist.",
+        )
         return
     choices = ", ".join(f"'{name}'" for name in profile.voices)
     hint = next(
         (
             f" Did you mean '{name}'?"
             for name in profile.voices
-            if isinstance(voice, str) and name.lower() == voice.lower()
+            if name.lower() == voice.lower()
         ),
         "",
     )
@@ -243,15 +257,72 @@ def _check_voice(voice: object, profile: OmniModelProfile) -> None:
     raise OmniInputError(msg)
 
 
-@lru_cache(maxsize=32)
-def _warn_unlisted_voice(family: str, voice: str) -> None:
-    """Warn once per model and voice: the table lists only documented voices."""
-    logger.warning(
-        "Voice %r is not among the voices documented for %s; it is sent as given, "
-        "and the API will refuse it if it does not exist.",
-        voice,
-        family,
-    )
+def _check_thinking(params: Params, profile: OmniModelProfile) -> None:
+    if params.enable_thinking and profile.thinking == "none":
+        msg = (
+            f"{profile.family} does not think: drop enable_thinking=True, or use "
+            "qwen3-omni-flash (thinking on request) or qwen3.8-omni-flash."
+        )
+        raise OmniInputError(msg)
+    controls = {
+        "thinking_budget": params.thinking_budget,
+        "reasoning_effort": params.reasoning_effort,
+        "preserve_thinking": params.preserve_thinking,
+    }
+    for name, value in controls.items():
+        if value is not None and name not in profile.thinking_controls:
+            takes = sorted(profile.thinking_controls) or ["no thinking controls"]
+            msg = (
+                f"{name} is not available on {profile.family} (it takes "
+                f"{', '.join(takes)}). Drop {name}, or use qwen3.8-omni-flash."
+            )
+            raise OmniInputError(msg)
+    if params.reasoning_effort is not None and params.thinking_budget is not None:
+        msg = (
+            "reasoning_effort and thinking_budget cannot be combined: set one. "
+            "reasoning_effort ('none' to 'max') is the simpler control."
+        )
+        raise OmniInputError(msg)
+    budget = params.thinking_budget
+    if budget is not None and (
+        isinstance(budget, bool) or not isinstance(budget, int) or budget < 1
+    ):
+        msg = f"thinking_budget must be a positive number of tokens, got {budget!r}."
+        raise OmniInputError(msg)
+    effort = params.reasoning_effort
+    if effort is not None and effort not in REASONING_EFFORTS:
+        if not isinstance(effort, str):
+            msg = f"reasoning_effort must be a string, got {type(effort).__name__}."
+            raise OmniInputError(msg)
+        warn_once(
+            ("reasoning_effort", effort),
+            f"reasoning_effort={effort!r} is not one of "
+            f"{', '.join(REASONING_EFFORTS)}; it is sent for the API to judge.",
+        )
+
+
+def _check_tokens(params: Params, profile: OmniModelProfile) -> None:
+    value = params.max_tokens
+    if value is None:
+        return
+    span = f"[{profile.min_max_tokens}, {profile.max_output_tokens:,}]"
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        msg = f"max_tokens={value!r} is outside {span}, the range of {profile.family}."
+        raise OmniInputError(msg)
+    if value > profile.max_output_tokens:
+        _refuse_or_warn(
+            profile,
+            "max_output_tokens",
+            f"max_tokens={value} is outside {span}, the range of {profile.family}. "
+            "Lower it.",
+        )
+    if value < profile.min_max_tokens:
+        _refuse_or_warn(
+            profile,
+            "min_max_tokens",
+            f"max_tokens={value} is outside {span}, the range of {profile.family}. "
+            "Raise it.",
+        )
 
 
 # --- 2. repairable rules --------------------------------------------------------
@@ -274,29 +345,87 @@ def _system_ignored(profile: OmniModelProfile, *, speech: bool) -> bool:
     )
 
 
-def find_repairs(
-    messages: Sequence[Mapping[str, Any]],
-    profile: OmniModelProfile,
-    *,
-    speech: bool,
-) -> list[Repair]:
+def _last_user(turns: Sequence[Turn]) -> int | None:
+    """Position of the last user turn: the question being asked."""
+    return next(
+        (i for i in range(len(turns) - 1, -1, -1) if turns[i].role == "user"), None
+    )
+
+
+def _file_caps(kind: Kind, profile: OmniModelProfile) -> tuple[int | None, int | None]:
+    """`(files, of which inline)` of one kind a request may carry."""
+    if kind == "audio":
+        return profile.audio_files_max, profile.audio_files_max_base64
+    if kind == "video":
+        return profile.video_files_max, profile.video_files_max_base64
+    return profile.images_max, profile.images_max_base64
+
+
+def _counted(item: Media) -> bool:
+    """Whether an item counts as a file (image sequences do not)."""
+    return not item.is_sequence
+
+
+def _files_to_demote(
+    turns: Sequence[Turn], profile: OmniModelProfile
+) -> list[tuple[int, Media]]:
+    """Earlier files beyond the per-request counts: `(turn position, item)`.
+
+    The newest files are kept; counted over user and tool turns, since
+    assistant media never reaches the API.
+    """
+    demote: list[tuple[int, Media]] = []
+    for kind in ("image", "audio", "video"):
+        cap, inline_cap = _file_caps(kind, profile)
+        if cap is None and inline_cap is None:
+            continue
+        kept = kept_inline = 0
+        for position in range(len(turns) - 1, -1, -1):
+            turn = turns[position]
+            if turn.role == "assistant":
+                continue
+            for item in reversed(turn.media):
+                if item.kind != kind or not _counted(item):
+                    continue
+                fits = (cap is None or kept < cap) and (
+                    inline_cap is None or not item.inline or kept_inline < inline_cap
+                )
+                if fits:
+                    kept += 1
+                    kept_inline += item.inline
+                else:
+                    demote.append((position, item))
+    return demote
+
+
+def find_repairs(request: OmniRequest, profile: OmniModelProfile) -> list[Repair]:
     """List the repairable rules the conversation breaks, in message order."""
     repairs: list[Repair] = []
-    system_ignored = _system_ignored(profile, speech=speech)
-    for index, message in enumerate(messages):
-        role = message.get("role")
-        kinds = media_kinds(message)
-        if role == "assistant" and kinds:
+    turns = request.turns
+    system_ignored = _system_ignored(profile, speech=request.params.speech)
+    for turn in turns:
+        kinds = turn.kinds()
+        if turn.role == "tool" and kinds:
+            repairs.append(
+                Repair(
+                    "tool_media",
+                    turn.index,
+                    f"Message {turn.index} is a tool result with "
+                    f"{' and '.join(kinds)}; Omni takes text only in tool "
+                    "results. Return the media in a user message after it.",
+                )
+            )
+        if turn.role == "assistant" and kinds:
             repairs.append(
                 Repair(
                     "assistant_media",
-                    index,
-                    f"Message {index} is an assistant message with "
+                    turn.index,
+                    f"Message {turn.index} is an assistant message with "
                     f"{' and '.join(kinds)}; Omni takes text only in assistant "
                     "turns. Send its text (the transcript) instead.",
                 )
             )
-        elif role == "system" and system_ignored:
+        elif turn.role == "system" and system_ignored:
             why = (
                 "takes no system message"
                 if not profile.system_message
@@ -305,216 +434,357 @@ def find_repairs(
             repairs.append(
                 Repair(
                     "system_prompt",
-                    index,
-                    f"Message {index} is a system message, but {profile.family} "
+                    turn.index,
+                    f"Message {turn.index} is a system message, but {profile.family} "
                     f"{why}. Put its text in the first user message instead.",
                 )
             )
-        elif role == "user" and len(kinds) > 1:
+        elif turn.role == "user" and len(kinds) > 1 and not profile.mixed_media:
             repairs.append(
                 Repair(
                     "mixed_media",
-                    index,
-                    f"Message {index} holds {', '.join(kinds)}; Omni takes one "
-                    "kind of media per user message. Split it into one message "
-                    "per kind.",
+                    turn.index,
+                    f"Message {turn.index} holds {', '.join(kinds)}; "
+                    f"{profile.family} takes one kind of media per user message. "
+                    "Split it into one message per kind.",
                 )
             )
-        if role != "assistant":
-            repairs.extend(_frame_repairs(message, index, profile))
+        if turn.role != "assistant":
+            repairs.extend(
+                Repair(
+                    "frames",
+                    turn.index,
+                    f"{item.where}: the image sequence has {len(item.frames or ())} "
+                    f"frames; {profile.family} takes at most {profile.frames_max:,}. "
+                    "Send fewer frames (sample them evenly).",
+                )
+                for item in turn.media
+                if item.is_sequence and len(item.frames or ()) > profile.frames_max
+            )
+    repairs.extend(_extra_file_repairs(_moved_tool_media(turns), profile))
+    repairs.sort(key=lambda repair: repair.message)
     return repairs
 
 
-def _frame_repairs(
-    message: Mapping[str, Any], index: int, profile: OmniModelProfile
+def _extra_file_repairs(
+    turns: Sequence[Turn], profile: OmniModelProfile
 ) -> Iterator[Repair]:
-    for block, part in enumerate(_content_parts(message)):
-        if _too_many_frames(part, profile):
-            frames = part["video"]
-            yield Repair(
-                "frames",
-                index,
-                f"Message {index}, block {block}: the image sequence has "
-                f"{len(frames)} frames; {profile.family} takes at most "
-                f"{profile.frames_max}. Send fewer frames (sample them evenly).",
+    last = _last_user(turns)
+    for position, item in _files_to_demote(turns, profile):
+        cap, inline_cap = _file_caps(item.kind, profile)
+        limit = (
+            f"{cap:,} {_NOUNS[item.kind]}(s) per request"
+            if cap is not None and (inline_cap is None or not item.inline)
+            else f"{inline_cap:,} inline (base64) {_NOUNS[item.kind]}(s) per request"
+        )
+        if position == last:
+            msg = (
+                f"{item.where}: this {_NOUNS[item.kind]} is one more than "
+                f"{profile.family} takes ({limit}), in the message being asked "
+                "about. Ask about each file in its own request, or send large "
+                "sets by URL."
             )
+            raise OmniInputError(msg)
+        yield Repair(
+            "extra_files",
+            turns[position].index,
+            f"{item.where}: {profile.family} takes {limit}, and a later message "
+            f"holds one. Send the earlier {item.kind} as text (a transcript: "
+            "audio_block(..., transcript=...)), or start a new conversation.",
+        )
 
 
-# --- 3. limits that cannot be repaired -----------------------------------------
+# --- 3. repairs -----------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class _Facts:
-    """What was measured of one data URL; the decoded bytes are not kept."""
+def _moved_tool_media(turns: Sequence[Turn]) -> list[Turn]:
+    """Move media out of tool results into a user turn after the run of results.
 
-    size: int
-    dimensions: tuple[int, int] | None = None
-    seconds: float | None = None
+    The tool result keeps its text; the model sees the media right after, in
+    a user message, where Omni takes media.
+    """
+    result: list[Turn] = []
+    pending: list[Media] = []
+    index = 0
+    for turn in turns:
+        if turn.role != "tool" and pending:
+            result.append(Turn("user", index, tuple(pending)))
+            pending = []
+        if turn.role == "tool" and turn.media:
+            pending.extend(turn.media)
+            index = turn.index
+            result.append(
+                turn.with_parts(tuple(p for p in turn.parts if isinstance(p, Text)))
+            )
+        else:
+            result.append(turn)
+    if pending:
+        result.append(Turn("user", index, tuple(pending)))
+    return result
 
 
-_FactsCache = dict[tuple[str, str], _Facts]
+def _as_text(item: Media) -> Text:
+    if item.kind == "audio" and item.transcript:
+        return Text(item.transcript)
+    return Text(item.describe())
 
 
-def check_limits(
-    messages: Sequence[Mapping[str, Any]], profile: OmniModelProfile
-) -> None:
-    """Check what cannot be repaired, each data URL decoded once.
+def _demote_files(turns: Sequence[Turn], profile: OmniModelProfile) -> list[Turn]:
+    """Send earlier files beyond the per-request counts as text."""
+    demote: dict[int, set[int]] = {}
+    for position, item in _files_to_demote(turns, profile):
+        demote.setdefault(position, set()).add(id(item))
+    result = list(turns)
+    for position, ids in demote.items():
+        turn = turns[position]
+        parts = tuple(
+            _as_text(part) if isinstance(part, Media) and id(part) in ids else part
+            for part in turn.parts
+        )
+        result[position] = turn.with_parts(parts)
+    return result
+
+
+def _flatten_assistant_media(turns: Sequence[Turn]) -> list[Turn]:
+    return [
+        turn.with_parts((Text(turn.text),) if turn.text else ())
+        if turn.role == "assistant" and turn.media
+        else turn
+        for turn in turns
+    ]
+
+
+def _subsample_frames(turns: Sequence[Turn], profile: OmniModelProfile) -> list[Turn]:
+    limit = profile.frames_max
+    result: list[Turn] = []
+    for turn in turns:
+        parts = tuple(
+            dataclasses.replace(
+                part,
+                frames=tuple(
+                    part.frames[i] for i in kept_frame_indices(len(part.frames), limit)
+                ),
+            )
+            if isinstance(part, Media) and part.frames and len(part.frames) > limit
+            else part
+            for part in turn.parts
+        )
+        result.append(turn.with_parts(parts) if parts != turn.parts else turn)
+    return result
+
+
+def _split_mixed_media(turns: Sequence[Turn]) -> list[Turn]:
+    """Split user turns with several kinds of media into one turn per kind.
+
+    The new turns follow each other in the order the kinds first appear; the
+    text goes with the last, so the question comes after all its media.
+    """
+    result: list[Turn] = []
+    for turn in turns:
+        kinds = turn.kinds()
+        if turn.role != "user" or len(kinds) < 2:  # noqa: PLR2004
+            result.append(turn)
+            continue
+        result.extend(
+            turn.with_parts(
+                tuple(p for p in turn.parts if isinstance(p, Media) and p.kind == kind)
+            )
+            for kind in kinds[:-1]
+        )
+        result.append(
+            turn.with_parts(
+                tuple(
+                    p for p in turn.parts if isinstance(p, Text) or p.kind == kinds[-1]
+                )
+            )
+        )
+    return result
+
+
+def _merge_system_prompt(turns: Sequence[Turn]) -> list[Turn]:
+    """Move system turns into the start of the first user turn's text.
+
+    For models that ignore a system message (with speech, or always): the
+    instructions still reach the model, as part of the first turn.
+    """
+    prompt = "\n\n".join(text for t in turns if t.role == "system" and (text := t.text))
+    rest = [t for t in turns if t.role != "system"]
+    if not prompt:
+        return rest
+    for position, turn in enumerate(rest):
+        if turn.role == "user":
+            rest[position] = turn.with_parts(_prepend_text(turn.parts, prompt))
+            return rest
+    first = next(t.index for t in turns if t.role == "system")
+    return [Turn("user", first, (Text(prompt),), as_string=True), *rest]
+
+
+def _prepend_text(
+    parts: tuple[Text | Media, ...], prompt: str
+) -> tuple[Text | Media, ...]:
+    for position, part in enumerate(parts):
+        if isinstance(part, Text):
+            text = f"{prompt}\n\n{part.text}" if part.text else prompt
+            return (*parts[:position], Text(text), *parts[position + 1 :])
+    return (*parts, Text(prompt))
+
+
+def _repair_warning(kind: RepairKind, indexes: str, profile: OmniModelProfile) -> str:
+    if kind == "tool_media":
+        return (
+            "Omni takes text only in tool results: moved the media of tool "
+            f"message(s) {indexes} into a user message right after them."
+        )
+    if kind == "extra_files":
+        return (
+            f"{profile.family} takes a limited number of files per request: sent "
+            f"earlier files in message(s) {indexes} as text (their transcript, or "
+            "a note naming the kind and length); the latest files are kept."
+        )
+    if kind == "assistant_media":
+        return (
+            "Omni takes text only in assistant turns: sent assistant message(s) "
+            f"{indexes} as their text, without media."
+        )
+    if kind == "frames":
+        return (
+            f"Image sequence(s) in message(s) {indexes} exceed "
+            f"{profile.frames_max:,} frames: evenly subsampled (order and first "
+            "frame kept)."
+        )
+    if kind == "mixed_media":
+        return (
+            f"{profile.family} takes one kind of media per user message: split "
+            f"message(s) {indexes} into one message per kind, the text kept in "
+            "the last."
+        )
+    return (
+        f"{profile.family} ignores system messages here: merged system message(s) "
+        f"{indexes} into the first user message."
+    )
+
+
+_REPAIR_ORDER: tuple[RepairKind, ...] = (
+    "tool_media",
+    "extra_files",
+    "assistant_media",
+    "frames",
+    "mixed_media",
+    "system_prompt",
+)
+"""Moves first (they create user turns), then media changes; the system merge
+last, so it lands in the final first user message."""
+
+
+def _transform(
+    kind: RepairKind, turns: Sequence[Turn], profile: OmniModelProfile
+) -> list[Turn]:
+    if kind == "tool_media":
+        return _moved_tool_media(turns)
+    if kind == "extra_files":
+        return _demote_files(turns, profile)
+    if kind == "assistant_media":
+        return _flatten_assistant_media(turns)
+    if kind == "frames":
+        return _subsample_frames(turns, profile)
+    if kind == "mixed_media":
+        return _split_mixed_media(turns)
+    return _merge_system_prompt(turns)
+
+
+def apply_repairs(
+    request: OmniRequest, repairs: Sequence[Repair], profile: OmniModelProfile
+) -> OmniRequest:
+    """Apply the repairs found; each kind warns once per model family."""
+    by_kind: dict[RepairKind, list[int]] = {}
+    for repair in repairs:
+        by_kind.setdefault(repair.kind, []).append(repair.message)
+    turns: Sequence[Turn] = request.turns
+    for kind in _REPAIR_ORDER:
+        if kind in by_kind:
+            turns = _transform(kind, turns, profile)
+            indexes = ", ".join(str(i) for i in dict.fromkeys(by_kind[kind]))
+            warn_once(
+                ("repair", profile.family, kind),
+                f"{_repair_warning(kind, indexes, profile)} Pass strict=True to "
+                "raise an error instead.",
+            )
+    return request.with_turns(tuple(turns))
+
+
+# --- 4. limits that cannot be repaired -----------------------------------------
+
+
+def check_limits(request: OmniRequest, profile: OmniModelProfile) -> None:
+    """Check what cannot be repaired, on the measures the converter took.
 
     Raises:
         OmniInputError: The first broken limit, naming where (message, block,
             frame), the limit, the measured value and the fix.
     """
-    _check_turns(messages, profile)
-    cache: _FactsCache = {}
-    first_file: dict[str, MediaPart] = {}
-    for media in iter_media_parts(messages):
-        _check_capability(media, profile)
-        part_type = str(media.part.get("type"))
-        if part_type == "video":
-            _check_frames(media, profile, cache)
+    _check_turns(request.turns, profile)
+    data_urls = 0
+    for turn in request.turns:
+        if turn.role == "assistant":
             continue
-        if part_type in {"input_audio", "video_url"}:
-            first = first_file.setdefault(part_type, media)
-            if first is not media:
-                _raise_second_file(media, first)
-        value = _url_of(media)
-        _check_item(value, media.kind, media.where, profile, cache)
+        for item in turn.media:
+            _check_capability(item, profile)
+            if item.is_sequence:
+                _check_frames(item, profile)
+            else:
+                _check_item(item, profile)
+            data_urls += sum(1 for _ in item.data_items())
+    if profile.data_urls_max is not None and data_urls > profile.data_urls_max:
+        warn_once(
+            ("data_urls", profile.family),
+            f"The request holds {data_urls} base64 items; the API is reported to "
+            f"take at most {profile.data_urls_max} data URLs per request. It is "
+            "sent as is: pass large sets of media by URL if it is refused.",
+        )
 
 
-def _check_turns(
-    messages: Sequence[Mapping[str, Any]], profile: OmniModelProfile
-) -> None:
+def _check_turns(turns: Sequence[Turn], profile: OmniModelProfile) -> None:
     if not profile.single_turn:
         return
-    turns = [m for m in messages if str(m.get("role")) in {"user", "assistant", "tool"}]
-    if len(turns) > 1:
+    count = sum(1 for t in turns if t.role in {"user", "assistant", "tool"})
+    if count > 1:
         msg = (
             f"{profile.family} answers a single user turn, but the conversation has "
-            f"{len(turns)} user/assistant/tool messages. Send one user message."
+            f"{count} user/assistant/tool messages. Send one user message."
         )
         raise OmniInputError(msg)
 
 
-def _check_capability(media: MediaPart, profile: OmniModelProfile) -> None:
+def _check_capability(item: Media, profile: OmniModelProfile) -> None:
     accepted = {
         "image": profile.image_input,
         "audio": profile.audio_input,
         "video": profile.video_input,
     }
-    if not accepted[media.kind]:
+    if not accepted[item.kind]:
         takes = [kind for kind, ok in accepted.items() if ok]
         msg = (
-            f"{media.where}: {profile.family} does not take {media.kind} input "
+            f"{item.where}: {profile.family} does not take {item.kind} input "
             f"(it takes {', '.join(takes) or 'text'} only). Remove that block or "
-            "use another model (e.g. qwen3-omni-flash)."
+            "use another model (e.g. qwen3.5-omni-flash)."
         )
         raise OmniInputError(msg)
 
 
-def _raise_second_file(media: MediaPart, first: MediaPart) -> None:
-    noun = "audio file" if media.kind == "audio" else "video file"
-    msg = (
-        f"{media.where}: a second {noun} in one request (the first is in message "
-        f"{first.message}, block {first.block}); Omni takes one {noun} per request. "
-        "Send earlier ones as text (a transcript or a description), or ask about "
-        "each file in its own request."
-    )
-    raise OmniInputError(msg)
-
-
-def _url_of(media: MediaPart) -> object:
-    """The URL (or audio data) of an `image_url`, `input_audio` or `video_url`."""
-    part_type = str(media.part.get("type"))
-    key = "data" if part_type == "input_audio" else "url"
-    inner = media.part.get(part_type)
-    if isinstance(inner, str) and part_type != "input_audio":
-        return inner  # the short form {"image_url": "https://..."}
-    if not isinstance(inner, Mapping) or key not in inner:
-        msg = (
-            f"{media.where}: a {part_type} part needs "
-            f'{{"{part_type}": {{"{key}": ...}}}}, got {_shape(inner)}.'
-        )
-        raise OmniInputError(msg)
-    return inner[key]
-
-
-def _shape(value: object) -> str:
-    if isinstance(value, Mapping):
-        return f"an object with keys {sorted(map(str, value))}"
-    return f"a {type(value).__name__}"
-
-
-def _check_frames(
-    media: MediaPart, profile: OmniModelProfile, cache: _FactsCache
-) -> None:
-    frames = media.part.get("video")
-    if not isinstance(frames, list):
-        msg = (
-            f"{media.where}: an image sequence needs "
-            f'{{"type": "video", "video": [<frame URLs>]}}, got {_shape(frames)}.'
-        )
-        raise OmniInputError(msg)
+def _check_frames(item: Media, profile: OmniModelProfile) -> None:
+    frames = item.frames or ()
     if len(frames) < profile.frames_min:
         msg = (
-            f"{media.where}: the image sequence has {len(frames)} frame(s); "
-            f"{profile.family} takes {profile.frames_min} to {profile.frames_max}. "
+            f"{item.where}: the image sequence has {len(frames)} frame(s); "
+            f"{profile.family} takes {profile.frames_min} to {profile.frames_max:,}. "
             "Add frames, or send the images as separate image blocks."
         )
         raise OmniInputError(msg)
-    for index in kept_frame_indices(len(frames), profile.frames_max):
-        where = f"{media.where}, frame {index}"
-        _check_item(frames[index], "image", where, profile, cache)
+    for frame in frames:
+        _check_item(frame, profile)
 
 
-def _check_item(
-    value: object,
-    kind: MediaKind,
-    where: str,
-    profile: OmniModelProfile,
-    cache: _FactsCache,
-) -> None:
-    """Check one URL or data URL; only data URLs can be measured here."""
-    if not isinstance(value, str):
-        msg = f"{where}: the {kind} URL must be a string, got {_shape(value)}."
-        raise OmniInputError(msg)
-    scheme = value[:8].lower()
-    if scheme.startswith(("http://", "https://")):
-        return
-    if not scheme.startswith("data:"):
-        raise OmniInputError(_bad_scheme(value, kind, where))
-    if len(value) > profile.data_url_max_bytes:
-        msg = (
-            f"{where}: the {kind} data URL is {len(value):,} bytes; the API caps "
-            f"each data URL at {profile.data_url_max_bytes:,} bytes. "
-            "Pass an http(s) URL instead of base64 for files over 7 MB."
-        )
-        raise OmniInputError(msg)
-    facts = cache.get((kind, value))
-    if facts is None:
-        facts = cache[kind, value] = _measure(value, kind, where, profile)
-    _check_facts(facts, kind, where, profile)
-
-
-def _bad_scheme(value: str, kind: MediaKind, where: str) -> str:
-    head, sep, _ = value.partition(":")
-    if value[:7].lower() == "file://":
-        return (
-            f"{where}: file:// URLs are refused (the API cannot read your disk); "
-            f"{_FILE_HINT}."
-        )
-    if kind == "audio" and not sep:
-        return (
-            f"{where}: bare base64 audio is not accepted; use a data URL "
-            "'data:;base64,<data>' with the 'format' field (audio_block does this)."
-        )
-    scheme = f"scheme '{head[:20]}'" if sep and len(head) <= 20 else "no scheme"  # noqa: PLR2004
-    return (
-        f"{where}: the {kind} URL has {scheme}; only http://, https:// and data: "
-        f"URLs are accepted. For local files, {_FILE_HINT}."
-    )
-
-
-def _max_bytes(kind: MediaKind, profile: OmniModelProfile) -> int:
+def _max_bytes(kind: Kind, profile: OmniModelProfile) -> int:
     return {
         "image": profile.image_max_bytes,
         "audio": profile.audio_max_bytes,
@@ -522,70 +792,64 @@ def _max_bytes(kind: MediaKind, profile: OmniModelProfile) -> int:
     }[kind]
 
 
-def _measure(
-    url: str, kind: MediaKind, where: str, profile: OmniModelProfile
-) -> _Facts:
-    """Decode a data URL once, check its size, probe it, and drop the bytes.
-
-    An image needs only its header, so only the head is kept (the whole text
-    is still checked); a header beyond it (a JPEG with a large EXIF block)
-    costs a second, full decode.
-    """
-    try:
-        _, data, size = _probe.decode_data_url(
-            url, keep=_IMAGE_HEAD if kind == "image" else None
-        )
-    except OmniInputError as exc:
-        msg = f"{where}: {exc}. Encode the file with base64.b64encode."
-        raise OmniInputError(msg) from None
-    limit = _max_bytes(kind, profile)
-    if size > limit:
+def _check_item(item: Media, profile: OmniModelProfile) -> None:
+    """Check one file or frame; remote media cannot be measured here."""
+    if item.b64 is None:
+        return
+    length = item.data_url_length
+    if length > profile.data_url_max_bytes:
         msg = (
-            f"{where}: the {kind} is {size:,} bytes; {profile.family} accepts "
-            f"at most {limit:,} bytes. Compress or shorten it."
+            f"{item.where}: the {item.kind} data URL is {length:,} bytes; the API "
+            f"caps each data URL at {profile.data_url_max_bytes:,} bytes. "
+            "Pass an http(s) URL instead of base64 for files over 7 MB."
         )
         raise OmniInputError(msg)
-    if kind == "image":
-        dimensions = _probe.image_size(data)
-        if dimensions is None and len(data) < size:
-            dimensions = _probe.image_size(_probe.decode_data_url(url)[1])
-        return _Facts(size, dimensions=dimensions)
-    if kind == "audio":
-        if not data:
-            msg = f"{where}: the audio is empty (0 bytes). Send a recording."
-            raise OmniInputError(msg)
-        return _Facts(size, seconds=_probe.audio_duration(data))
-    return _Facts(size, seconds=_probe.video_duration(data))
+    size = item.size or 0
+    limit = _max_bytes(item.kind, profile)
+    if size > limit:
+        msg = (
+            f"{item.where}: the {item.kind} is {size:,} bytes; {profile.family} "
+            f"accepts at most {limit:,} bytes. Compress or shorten it."
+        )
+        raise OmniInputError(msg)
+    if item.kind == "image":
+        if item.width is not None and item.height is not None:
+            _check_dimensions(item.width, item.height, item.where, profile)
+        return
+    if item.kind == "audio" and size == 0:
+        msg = f"{item.where}: the audio is empty (0 bytes). Send a recording."
+        raise OmniInputError(msg)
+    _check_duration(item, profile)
 
 
-def _check_facts(
-    facts: _Facts, kind: MediaKind, where: str, profile: OmniModelProfile
-) -> None:
-    if kind == "image" and facts.dimensions is not None:
-        _check_dimensions(*facts.dimensions, where, profile)
-    elif kind == "audio" and facts.seconds is not None:
-        if facts.seconds > profile.audio_max_seconds:
-            msg = (
-                f"{where}: the audio lasts {facts.seconds:.2f} s; {profile.family} "
-                f"accepts at most {profile.audio_max_seconds:g} s. Trim it or split "
-                "it over several requests."
-            )
-            raise OmniInputError(msg)
-    elif kind == "video" and facts.seconds is not None:
-        if facts.seconds > profile.video_max_seconds:
-            msg = (
-                f"{where}: the video lasts {facts.seconds:.2f} s; {profile.family} "
-                f"accepts at most {profile.video_max_seconds:g} s. Trim it, split "
-                "it into segments, or send sampled frames (video_frames_block)."
-            )
-            raise OmniInputError(msg)
-        if facts.seconds < profile.video_min_seconds:
-            msg = (
-                f"{where}: the video lasts {facts.seconds:.2f} s; {profile.family} "
-                f"needs at least {profile.video_min_seconds:g} s. Send its frames "
-                "as images instead."
-            )
-            raise OmniInputError(msg)
+def _check_duration(item: Media, profile: OmniModelProfile) -> None:
+    seconds = item.seconds
+    if seconds is None:
+        return
+    if item.kind == "audio" and seconds > profile.audio_max_seconds:
+        msg = (
+            f"{item.where}: the audio lasts {seconds:.2f} s; {profile.family} "
+            f"accepts at most {profile.audio_max_seconds:g} s. Trim it or split "
+            "it over several requests."
+        )
+        raise OmniInputError(msg)
+    if item.kind != "video":
+        return
+    if seconds > profile.video_max_seconds:
+        msg = (
+            f"{item.where}: the video lasts {seconds:.2f} s; {profile.family} "
+            f"accepts at most {profile.video_max_seconds:g} s. Trim it, split "
+            "it into segments (DescribeVideoTool does), or send sampled frames "
+            "(video_frames_block)."
+        )
+        raise OmniInputError(msg)
+    if seconds < profile.video_min_seconds:
+        msg = (
+            f"{item.where}: the video lasts {seconds:.2f} s; {profile.family} "
+            f"needs at least {profile.video_min_seconds:g} s. Send its frames "
+            "as images instead."
+        )
+        raise OmniInputError(msg)
 
 
 def _check_dimensions(
@@ -608,222 +872,34 @@ def _check_dimensions(
         raise OmniInputError(msg)
 
 
-# --- 4. repairs -----------------------------------------------------------------
-
-
-def flatten_assistant_media(
-    messages: Sequence[Mapping[str, Any]],
-) -> list[Mapping[str, Any]]:
-    """Send assistant turns that hold media as their text only."""
-    return [
-        {**message, "content": _text_of(message)}
-        if message.get("role") == "assistant" and media_kinds(message)
-        else message
-        for message in messages
-    ]
-
-
-def merge_system_prompt(
-    messages: Sequence[Mapping[str, Any]],
-) -> list[Mapping[str, Any]]:
-    """Move system messages into the start of the first user message's text.
-
-    For models that ignore a system message (with speech, or always): the
-    instructions still reach the model, as part of the first turn.
-    """
-    prompt = "\n\n".join(
-        text for m in messages if m.get("role") == "system" and (text := _text_of(m))
-    )
-    rest = [m for m in messages if m.get("role") != "system"]
-    if not prompt:
-        return rest
-    for index, message in enumerate(rest):
-        if message.get("role") == "user":
-            rest[index] = {**message, "content": _prepend_text(message, prompt)}
-            return rest
-    return [{"role": "user", "content": prompt}, *rest]
-
-
-def _prepend_text(message: Mapping[str, Any], prompt: str) -> str | list[Any]:
-    content = message.get("content")
-    if isinstance(content, str):
-        return f"{prompt}\n\n{content}" if content else prompt
-    parts = list(_content_parts(message))
-    for index, part in enumerate(parts):
-        if isinstance(part, Mapping) and part.get("type") == "text":
-            text = str(part.get("text", ""))
-            parts[index] = {**part, "text": f"{prompt}\n\n{text}" if text else prompt}
-            return parts
-    return [*parts, {"type": "text", "text": prompt}]
-
-
-def split_mixed_media(
-    messages: Sequence[Mapping[str, Any]],
-) -> list[Mapping[str, Any]]:
-    """Split user messages with several kinds of media into one message per kind.
-
-    The new messages follow each other in the order the kinds first appear;
-    the text goes with the last, so the question comes after all its media.
-    """
-    result: list[Mapping[str, Any]] = []
-    for message in messages:
-        kinds = media_kinds(message)
-        if message.get("role") != "user" or len(kinds) < 2:  # noqa: PLR2004
-            result.append(message)
-            continue
-        parts = _content_parts(message)
-        result.extend(
-            {**message, "content": [p for p in parts if media_kind(p) == kind]}
-            for kind in kinds[:-1]
-        )
-        last = [p for p in parts if media_kind(p) in {kinds[-1], None}]
-        result.append({**message, "content": last})
-    return result
-
-
-def subsample_frames(
-    messages: Sequence[Mapping[str, Any]], profile: OmniModelProfile
-) -> list[Mapping[str, Any]]:
-    """Evenly subsample image sequences longer than `profile.frames_max`."""
-    result: list[Mapping[str, Any]] = []
-    for message in messages:
-        parts = _content_parts(message)
-        if not any(_too_many_frames(part, profile) for part in parts):
-            result.append(message)
-            continue
-        content = [
-            {**part, "video": _subsample(part["video"], profile.frames_max)}
-            if _too_many_frames(part, profile)
-            else part
-            for part in parts
-        ]
-        result.append({**message, "content": content})
-    return result
-
-
-def _too_many_frames(part: object, profile: OmniModelProfile) -> bool:
-    return (
-        isinstance(part, Mapping)
-        and part.get("type") == "video"
-        and isinstance(part.get("video"), list)
-        and len(part["video"]) > profile.frames_max
-    )
-
-
-def _subsample(frames: list[Any], limit: int) -> list[Any]:
-    return [frames[i] for i in kept_frame_indices(len(frames), limit)]
-
-
-def _repair_warning(kind: RepairKind, indexes: str, profile: OmniModelProfile) -> str:
-    if kind == "assistant_media":
-        return (
-            "Omni takes text only in assistant turns: sent assistant message(s) "
-            f"{indexes} as their text, without media."
-        )
-    if kind == "frames":
-        return (
-            f"Image sequence(s) in message(s) {indexes} exceed {profile.frames_max} "
-            "frames: evenly subsampled (order and first frame kept)."
-        )
-    if kind == "mixed_media":
-        return (
-            "Omni takes one kind of media per user message: split message(s) "
-            f"{indexes} into one message per kind, the text kept in the last."
-        )
-    return (
-        f"{profile.family} ignores system messages here: merged system message(s) "
-        f"{indexes} into the first user message."
-    )
-
-
-_REPAIR_ORDER: tuple[RepairKind, ...] = (
-    "assistant_media",
-    "frames",
-    "mixed_media",
-    "system_prompt",
-)
-"""Media changes first, the system merge last, so it lands in the final first
-user message."""
-
-
-def _transform(
-    kind: RepairKind,
-    messages: Sequence[Mapping[str, Any]],
-    profile: OmniModelProfile,
-) -> list[Mapping[str, Any]]:
-    if kind == "assistant_media":
-        return flatten_assistant_media(messages)
-    if kind == "frames":
-        return subsample_frames(messages, profile)
-    if kind == "mixed_media":
-        return split_mixed_media(messages)
-    return merge_system_prompt(messages)
-
-
-def apply_repairs(
-    messages: Sequence[Mapping[str, Any]],
-    repairs: Sequence[Repair],
-    profile: OmniModelProfile,
-) -> list[Mapping[str, Any]]:
-    """Apply the repairs found; each kind warns once per model family."""
-    by_kind: dict[RepairKind, list[int]] = {}
-    for repair in repairs:
-        by_kind.setdefault(repair.kind, []).append(repair.message)
-    result = list(messages)
-    for kind in _REPAIR_ORDER:
-        if kind in by_kind:
-            result = _transform(kind, result, profile)
-            first = (profile.family, kind) not in _REPAIRS_LOGGED
-            _REPAIRS_LOGGED.add((profile.family, kind))
-            logger.log(
-                logging.WARNING if first else logging.DEBUG,
-                "%s Pass strict=True to raise an error instead.%s",
-                _repair_warning(kind, _indexes(by_kind[kind]), profile),
-                " (Logged once at WARNING per model and repair.)" if first else "",
-            )
-    return result
-
-
-_REPAIRS_LOGGED: set[tuple[str, str]] = set()
-"""(model family, repair kind) already logged at WARNING in this process.
-
-An agent re-sends its history on every turn, so the same repair would
-otherwise warn on every call; later repairs are logged at DEBUG."""
-
-
-def _indexes(indexes: list[int]) -> str:
-    return ", ".join(str(i) for i in dict.fromkeys(indexes))
-
-
 # --- all together ---------------------------------------------------------------
 
 
 def check_request(
-    payload: Mapping[str, Any], profile: OmniModelProfile, *, strict: bool = False
-) -> dict[str, Any]:
-    """Check a wire request and return it with its conversation repaired.
+    request: OmniRequest, profile: OmniModelProfile, *, strict: bool = False
+) -> OmniRequest:
+    """Check a request and return it with its conversation repaired.
 
     Args:
-        payload: The request body, `messages` already in wire shape.
+        request: The typed request, media already measured.
         profile: The model's effective limits.
         strict: Raise `OmniConversationError` instead of repairing.
 
     Returns:
-        A new body; the input is not modified.
+        A new request; the input is not modified.
 
     Raises:
         OmniInputError: A parameter or a limit that cannot be repaired.
         OmniConversationError: Under `strict=True`, a rule that could be.
     """
-    check_parameters(payload, profile)
-    messages: list[Mapping[str, Any]] = list(payload.get("messages") or [])
-    repairs = find_repairs(messages, profile, speech=wants_speech(payload))
+    check_parameters(request.params, profile)
+    repairs = find_repairs(request, profile)
     if repairs and strict:
         first = repairs[0]
         more = f" ({len(repairs) - 1} more rule(s) broken.)" if len(repairs) > 1 else ""
         msg = f"{first.detail} Or pass strict=False to repair it automatically.{more}"
         raise OmniConversationError(msg)
-    check_limits(messages, profile)
     if repairs:
-        messages = apply_repairs(messages, repairs, profile)
-    return {**payload, "messages": messages}
+        request = apply_repairs(request, repairs, profile)
+    check_limits(request, profile)
+    return request

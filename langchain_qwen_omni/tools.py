@@ -45,11 +45,11 @@ from pydantic.v1 import (
     ValidationError as ValidationErrorV1,  # noqa: TC002  # a field type, as above
 )
 
+from langchain_qwen_omni._codec import b64encode
 from langchain_qwen_omni._sandbox import LocalVideo, resolve_video_source
 from langchain_qwen_omni.audio import OmniAudio
 from langchain_qwen_omni.chat_models import ChatQwenOmni  # noqa: TC001  # a pydantic field type, needed at runtime
 from langchain_qwen_omni.errors import OmniInputError
-from langchain_qwen_omni.media import b64encode
 from langchain_qwen_omni.video import (
     DATA_URL_PREFIX,
     FRAMES_PER_SECOND,

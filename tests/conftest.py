@@ -8,4 +8,4 @@ from langchain_qwen_omni import rules
 @pytest.fixture(autouse=True)
 def _fresh_repair_warnings() -> None:
     """Each test sees repairs warn as a fresh process would (once per kind)."""
-    rules._REPAIRS_LOGGED.clear()
+    rules._LOGGED.clear()

@@ -22,20 +22,19 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_qwen_omni import _probe
+from langchain_qwen_omni._codec import b64decode_steps
 from langchain_qwen_omni.emulator.errors import EmulatorError, invalid_parameter
 from langchain_qwen_omni.errors import OmniInputError
 from langchain_qwen_omni.profiles import get_profile
-from langchain_qwen_omni.rules import iter_media_parts, media_kinds
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
 
     from langchain_qwen_omni.emulator.options import EmulatorOptions
     from langchain_qwen_omni.profiles import OmniModelProfile
-    from langchain_qwen_omni.rules import MediaKind, MediaPart
 
 __all__ = [
     "check_conversation",
@@ -44,6 +43,126 @@ __all__ = [
     "check_modalities",
     "media_details",
 ]
+
+MediaKind = Literal["image", "audio", "video"]
+_KIND_OF_PART: dict[str, MediaKind] = {
+    "image_url": "image",
+    "input_audio": "audio",
+    "video_url": "video",
+    "video": "video",
+}
+
+
+def media_kind(part: object) -> MediaKind | None:
+    """The media kind of a wire part, `None` for text and anything else."""
+    if isinstance(part, Mapping):
+        return _KIND_OF_PART.get(str(part.get("type")))
+    return None
+
+
+def _content_parts(message: Mapping[str, Any]) -> list[Any]:
+    content = message.get("content")
+    return content if isinstance(content, list) else []
+
+
+def media_kinds(message: Mapping[str, Any]) -> list[MediaKind]:
+    """A wire message's media kinds, in order of first appearance."""
+    kinds: list[MediaKind] = []
+    for part in _content_parts(message):
+        kind = media_kind(part)
+        if kind is not None and kind not in kinds:
+            kinds.append(kind)
+    return kinds
+
+
+def _unused_text_of(message: Mapping[str, Any]) -> str:
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    return "".join(
+        str(part.get("text", ""))
+        for part in _content_parts(message)
+        if isinstance(part, Mapping) and part.get("type") == "text"
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class MediaPart:
+    """One media part of a wire message, with where it sits."""
+
+    message: int
+    """Index of the message in the request."""
+    block: int
+    """Index of the part in the message's content."""
+    part: Mapping[str, Any]
+    """The wire part itself."""
+
+    @property
+    def kind(self) -> MediaKind:
+        """`image`, `audio` or `video` (a video file or an image sequence)."""
+        kind = media_kind(self.part)
+        if kind is None:  # pragma: no cover - iter_media_parts yields media only
+            msg = f"not a media part: {self.part.get('type')!r}"
+            raise ValueError(msg)
+        return kind
+
+    @property
+    def where(self) -> str:
+        """`Message 2, block 1`: the start of every error about this part."""
+        return f"Message {self.message}, block {self.block}"
+
+
+def iter_media_parts(messages: Sequence[Mapping[str, Any]]) -> Iterator[MediaPart]:
+    """Yield the media parts of all messages except assistant ones.
+
+    Assistant media never reaches the API (it is flattened or refused), so it
+    is neither counted nor measured.
+    """
+    for message_index, message in enumerate(messages):
+        if message.get("role") == "assistant":
+            continue
+        for block_index, part in enumerate(_content_parts(message)):
+            if media_kind(part) is not None:
+                yield MediaPart(message_index, block_index, part)
+
+
+def decode_data_url(url: str, *, keep: int | None = None) -> tuple[str, bytes, int]:
+    """Split a base64 data URL into its mime type, decoded bytes and their size.
+
+    Decoded strictly, in steps that let other threads (the event loop) run:
+    characters outside the alphabet (URL-safe base64, spaces, line breaks)
+    raise instead of being skipped, as the API would not skip them either.
+    With `keep`, only the first `keep` bytes are returned (a header is all an
+    image check needs); the whole text is still checked, and the size is
+    that of all the data.
+
+    Raises:
+        OmniInputError: The URL is not `data:[<mime>][;...];base64,<data>` or
+            its data is not valid base64. The message never repeats the data.
+    """
+    comma = url.find(",")
+    if url[:5].lower() != "data:" or comma < 0:
+        msg = "a data URL must look like 'data:<mime>;base64,<data>'"
+        raise OmniInputError(msg)
+    header = url[5:comma]
+    if not header.lower().endswith(";base64"):
+        msg = (
+            f"the data URL header 'data:{header[:60]}' does not end in ';base64': "
+            "Omni accepts only base64 data URLs ('data:<mime>;base64,<data>')"
+        )
+        raise OmniInputError(msg)
+    mime = header.split(";", 1)[0].strip().lower()
+    encoded = url[comma + 1 :]
+    if not encoded:  # empty media: the rules say so in their own words
+        return mime, b"", 0
+    try:
+        data = b64decode_steps(encoded, keep=keep)
+    except ValueError as exc:
+        msg = f"the data URL's data is not valid base64: {exc}"
+        raise OmniInputError(msg) from None
+    size = len(encoded) // 4 * 3 - encoded.count("=", len(encoded) - 2)
+    return mime, data, size
+
 
 _INVALID_URL = "The provided URL does not appear to be valid."
 _TOO_LARGE = "Multimodal file size is too large"
@@ -254,7 +373,7 @@ def _item_error(item: _Item, profile: OmniModelProfile) -> str | None:
             f"{profile.data_url_max_bytes}"
         )
     try:
-        _, data, _ = _probe.decode_data_url(value)
+        _, data, _ = decode_data_url(value)
     except OmniInputError:
         return _INVALID_URL
     return _data_error(data, item.kind, profile)
@@ -352,7 +471,7 @@ def _facts(item: _Item) -> tuple[str, int] | None:
     if not isinstance(item.value, str) or item.value[:5].lower() != "data:":
         return None
     try:
-        _, data, _ = _probe.decode_data_url(item.value)
+        _, data, _ = decode_data_url(item.value)
     except OmniInputError:
         return None
     facts = [_probe.sniff_format(data) or "unknown format"]

@@ -184,7 +184,7 @@ def test_conversation(capsys):
     assert "strict=True refuses instead: Message 0 is a system message" in (
         captured.out
     )
-    assert "(repaired) Omni takes one kind of media per user message" in captured.err
+    assert "takes one kind of media per user message" in captured.err
 
 
 def test_lcel_batch(capsys, tmp_path):

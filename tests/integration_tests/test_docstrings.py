@@ -250,6 +250,10 @@ def test_readme_examples_run_against_the_emulator(emu, tmp_path, monkeypatch):
         types.SimpleNamespace(RawOutputStream=FakeOutputStream),
     )
     FakeOutputStream.played.clear()
+    # The media the token-counting example measures, by name.
+    (tmp_path / "photo.png").write_bytes(media.png(640, 480))
+    (tmp_path / "question.wav").write_bytes(media.wav(10.0))
+    (tmp_path / "clip.mp4").write_bytes(media.mp4(10.0))
     markdown = (ROOT / "README.md").read_text(encoding="utf-8")
     namespace: dict[str, object] = {"__name__": "readme_examples"}
 
@@ -258,5 +262,8 @@ def test_readme_examples_run_against_the_emulator(emu, tmp_path, monkeypatch):
             run_block(textwrap.dedent(code), namespace, title)
 
     assert sf.info(tmp_path / "hello.wav").samplerate == 24_000
+    count = namespace["flash"].get_num_tokens_from_messages  # type: ignore[attr-defined]
+    assert count([namespace["photo"]]) == 303
+    assert count([namespace["speech"]]) == 128
     assert len(b"".join(FakeOutputStream.played)) > 24_000  # half a second and more
     assert any(r.body.get("modalities") == ["text", "audio"] for r in emu.requests)

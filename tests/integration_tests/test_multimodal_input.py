@@ -342,7 +342,7 @@ def test_assistant_media_is_flattened_or_refused(
         ),
         (
             {"type": "image_url", "image_url": {"url": "data:image/png,raw"}},
-            "must be base64",
+            "does not end in ';base64'",
         ),
         (
             {"type": "audio", "url": "https://example.com/stream"},

@@ -169,8 +169,9 @@ CASES: tuple[Case, ...] = (
             AIMessage("Heard it."),
             human(audio_block(media.flac())),
         ],
-        OmniInputError,
-        r"Message 2, block 0: a second audio file .* message 0, block 0",
+        OmniConversationError,
+        r"Message 0, block 0: qwen3-omni-flash takes 1 audio file\(s\) per request",
+        {"strict": True},
     ),
     Case(
         "two-video-files",
@@ -178,14 +179,15 @@ CASES: tuple[Case, ...] = (
             human(video_url("https://x.test/a.mp4")),
             human(video_url("https://x.test/b.mp4")),
         ],
-        OmniInputError,
-        r"Message 1, block 0: a second video file",
+        OmniConversationError,
+        r"Message 0, block 0: qwen3-omni-flash takes 1 video file\(s\) per request",
+        {"strict": True},
     ),
     Case(
         "two-audio-files-in-one-message",
         lambda: [human(audio_block(media.wav()), audio_block(media.ogg()))],
         OmniInputError,
-        r"Message 0, block 1: a second audio file",
+        r"Message 0, block 0: this audio file is one more than qwen3-omni-flash",
     ),
     # --- sizes ----------------------------------------------------------------
     Case(

@@ -15,16 +15,11 @@ from langchain_core.language_models._utils import _normalize_messages
 from langchain_core.messages import HumanMessage
 
 from langchain_qwen_omni import QwenOmniError
-from langchain_qwen_omni._convert import convert_messages
-from langchain_qwen_omni.media import (
-    audio_format,
-    b64decode_checked,
-    b64encode,
-    path_seal,
-    sniff_mime_type,
-    url_scheme,
-)
+from langchain_qwen_omni._codec import b64encode, check_base64, url_scheme
+from langchain_qwen_omni._probe import audio_format, sniff_mime_type
+from langchain_qwen_omni.media import path_seal
 from tests import media
+from tests.convert import wire_of
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -294,7 +289,7 @@ def assert_valid_part(part: dict[str, Any]) -> None:
 def check_conversion(message: HumanMessage, label: str) -> object:
     """Valid wire parts, one per block, or a located `QwenOmniError`."""
     try:
-        wire = convert_messages([message])
+        wire = wire_of([message])
     except QwenOmniError as exc:
         error = str(exc)
         event(f"{label}: refused")
@@ -337,7 +332,7 @@ def test_base64_round_trip(data: bytes) -> None:
     text = b64encode(data)
     assert text == base64.b64encode(data).decode()
     if data:
-        assert b64decode_checked(text) == (text, data)
+        assert check_base64(text) == (text, data)
 
 
 STRICT_BASE64 = re.compile(
@@ -352,7 +347,7 @@ def test_base64_check_agrees_with_a_strict_decoder(text: str) -> None:
     compact = "".join(text.split())
     valid = bool(compact) and STRICT_BASE64.fullmatch(compact) is not None
     try:
-        clean, decoded = b64decode_checked(text)
+        clean, decoded = check_base64(text)
     except ValueError:
         assert not valid
         return
@@ -429,7 +424,7 @@ def test_well_formed_media_always_converts_to_the_same_bytes(
 ) -> None:
     kind, name = choice
     block = with_paths(well_formed(kind, name, form), media_dir)
-    (message,) = convert_messages([HumanMessage(content=[block])])
+    (message,) = wire_of([HumanMessage(content=[block])])
     (part,) = message["content"]
     assert_valid_part(part)
     wire_type = {"image": "image_url", "audio": "input_audio", "video": "video_url"}

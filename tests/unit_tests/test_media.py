@@ -21,16 +21,14 @@ from langchain_qwen_omni import (
     video_block,
     video_frames_block,
 )
-from langchain_qwen_omni.media import (
-    audio_format,
-    b64decode_checked,
+from langchain_qwen_omni._codec import (
     b64decode_steps,
     b64encode,
+    check_base64,
     data_url,
-    mime_for_kind,
-    sniff_mime_type,
     url_scheme,
 )
+from langchain_qwen_omni._probe import audio_format, mime_for_kind, sniff_mime_type
 from tests import media
 
 if TYPE_CHECKING:
@@ -135,18 +133,18 @@ def test_b64encode_in_steps_equals_one_shot(size: int) -> None:
     assert b64encode(data) == base64.b64encode(data).decode()
 
 
-def test_b64decode_checked_returns_bytes_and_head() -> None:
+def test_check_base64_returns_bytes_and_head() -> None:
     data = bytes(range(256)) * 5000
     text = base64.b64encode(data).decode()
-    assert b64decode_checked(text) == (text, data)
-    assert b64decode_checked(text, head_only=True) == (text, data[:64])
+    assert check_base64(text) == (text, data)
+    assert check_base64(text, keep=64) == (text, data[:64])
 
 
-def test_b64decode_checked_removes_line_breaks() -> None:
+def test_check_base64_removes_line_breaks() -> None:
     data = media.png()
     wrapped = base64.encodebytes(data).decode()
     assert "\n" in wrapped
-    clean, raw = b64decode_checked(wrapped)
+    clean, raw = check_base64(wrapped)
     assert raw == data
     assert clean == base64.b64encode(data).decode()
 
@@ -163,9 +161,9 @@ def test_b64decode_checked_removes_line_breaks() -> None:
         ("-_-_", "not valid base64"),
     ],
 )
-def test_b64decode_checked_refuses(text: str, reason: str) -> None:
+def test_check_base64_refuses(text: str, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
-        b64decode_checked(text)
+        check_base64(text)
 
 
 def test_data_url() -> None:
@@ -299,9 +297,9 @@ def test_image_block_errors(tmp_path: Path) -> None:
         image_block(b"")
     with pytest.raises(OmniInputError, match=r"image_block\(\) cannot take a int"):
         image_block(42)
-    with pytest.raises(OmniInputError, match="only http:// and https://"):
+    with pytest.raises(OmniInputError, match="only http://, https:// and data:"):
         image_block("file:///tmp/a.png")
-    with pytest.raises(OmniInputError, match="only http:// and https://"):
+    with pytest.raises(OmniInputError, match="only http://, https:// and data:"):
         image_block("ftp://x.test/a.png")
 
 

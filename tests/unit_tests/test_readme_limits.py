@@ -1,29 +1,56 @@
-"""The README's model limits table is exactly what `profiles.py` generates."""
+"""The README's model tables are exactly what `profiles.py` generates."""
 
 from pathlib import Path
 
-from langchain_qwen_omni.profiles import known_models, limits_table_markdown
+import pytest
+
+from langchain_qwen_omni.profiles import (
+    known_models,
+    limits_table_markdown,
+    models_table_markdown,
+)
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-START = "<!-- limits-table:start -->\n"
-END = "<!-- limits-table:end -->"
 
 
-def test_readme_limits_table_matches_the_profiles() -> None:
+@pytest.mark.parametrize(
+    ("marker", "render"),
+    [("limits-table", limits_table_markdown), ("models-table", models_table_markdown)],
+)
+def test_readme_tables_match_the_profiles(marker: str, render) -> None:
+    start, end = f"<!-- {marker}:start -->\n", f"<!-- {marker}:end -->"
     text = README.read_text(encoding="utf-8")
-    assert text.count(START) == 1
-    assert text.count(END) == 1
-    table = text.split(START, 1)[1].split(END, 1)[0]
-    assert table == limits_table_markdown(), (
-        "README.md's model limits table is out of date: replace the lines between "
-        "the limits-table markers with profiles.limits_table_markdown()."
+    assert text.count(start) == 1
+    assert text.count(end) == 1
+    table = text.split(start, 1)[1].split(end, 1)[0]
+    assert table == render(), (
+        f"README.md's {marker} is out of date: replace the lines between its "
+        f"markers with profiles.{render.__name__}()."
     )
 
 
-def test_the_table_names_every_known_model() -> None:
-    table = limits_table_markdown()
+@pytest.mark.parametrize("render", [limits_table_markdown, models_table_markdown])
+def test_the_tables_name_every_known_model(render) -> None:
+    table = render()
     for name in known_models():
         assert f"`{name}`" in table
-    assert "10,485,760 bytes" in table
     rows = [line for line in table.splitlines() if line.startswith("| `")]
     assert len(rows) == len({id(p) for p in known_models().values()})
+
+
+def test_the_models_table_says_what_to_pick() -> None:
+    rows = {
+        line.split(" | ")[0]: line
+        for line in models_table_markdown().splitlines()
+        if line.startswith("| `")
+    }
+    omni_38 = rows["| `qwen3.8-omni-flash`"]
+    assert "no (text only)" in omni_38
+    assert "on by default" in omni_38
+    assert "any mix" in omni_38
+    omni_35 = rows["| `qwen3.5-omni-plus`, `qwen3.5-omni-plus-2026-03-15`"]
+    assert "default Tina" in omni_35
+    assert "yes (unconfirmed)" in omni_35  # tools: a single source
+    turbo = next(row for name, row in rows.items() if "`qwen-omni-turbo`" in name)
+    assert "no longer updated" in turbo
+    assert "10,485,760 bytes" in limits_table_markdown()

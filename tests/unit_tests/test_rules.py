@@ -1,22 +1,31 @@
-"""Omni's conversation rules and limits on wire requests (pure, no network).
+"""Omni's conversation rules and limits on typed requests (pure, no network).
 
-Each rule is shown repaired (one WARNING) and raising under `strict=True`;
-each limit with a value just inside and just outside.
+Requests are built the way the chat model builds them (LangChain messages,
+converted and measured once, then checked against a profile) and judged by
+the wire body they become. Each rule is shown repaired (one WARNING) and
+raising under `strict=True`; each limit with a value just inside and just
+outside.
 """
 
 import base64
-import copy
 import dataclasses
 import itertools
 import logging
 from typing import Any
 
 import pytest
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
 
-from langchain_qwen_omni import _probe, rules
-from langchain_qwen_omni.emulator import rules as emulator_rules
-from langchain_qwen_omni.emulator.options import EmulatorOptions
-from langchain_qwen_omni.emulator.validation import validate_request
+from langchain_qwen_omni import _convert, _probe
+from langchain_qwen_omni._convert import convert_messages
+from langchain_qwen_omni._request import OmniRequest, build_params
+from langchain_qwen_omni._wire import request_body
 from langchain_qwen_omni.errors import (
     OmniConversationError,
     OmniInputError,
@@ -33,9 +42,11 @@ from tests import media
 FLASH = get_profile("qwen3-omni-flash")
 TURBO = get_profile("qwen-omni-turbo")
 CAPTIONER = get_profile("qwen3-omni-30b-a3b-captioner")
+OMNI_35 = get_profile("qwen3.5-omni-flash")
+OMNI_38 = get_profile("qwen3.8-omni-flash")
 
 
-# --- wire builders ---------------------------------------------------------------
+# --- builders: OpenAI-format parts, which the converter takes as they are -------
 
 
 def data_url(data: bytes, mime: str = "") -> str:
@@ -71,8 +82,27 @@ def user(*parts: dict | str) -> dict:
     return {"role": "user", "content": list(parts)}
 
 
+def said(content: str | list) -> dict:
+    return {"role": "assistant", "content": content}
+
+
+def system(content: str | list) -> dict:
+    return {"role": "system", "content": content}
+
+
 def body(*messages: dict, **params) -> dict:
-    return {"model": "m", "messages": list(messages), "stream": True, **params}
+    return {"messages": list(messages), **params}
+
+
+_CLASSES: dict[str, type[BaseMessage]] = {
+    "user": HumanMessage,
+    "assistant": AIMessage,
+    "system": SystemMessage,
+}
+
+
+def as_messages(wire: list[dict]) -> list[BaseMessage]:
+    return [_CLASSES[m["role"]](content=m["content"]) for m in wire]
 
 
 SPEECH = {
@@ -81,8 +111,19 @@ SPEECH = {
 }
 
 
+def request_of(payload: dict, messages: list[BaseMessage] | None = None) -> OmniRequest:
+    settings = {k: v for k, v in payload.items() if k != "messages"}
+    turns = convert_messages(messages or as_messages(payload["messages"]))
+    return OmniRequest("m", turns, build_params(settings))
+
+
+def checked(payload: dict, profile=FLASH, *, strict: bool = False) -> dict[str, Any]:
+    """The wire body the request becomes after the rules."""
+    return request_body(check_request(request_of(payload), profile, strict=strict))
+
+
 def check(payload: dict, profile=FLASH, *, strict: bool = False) -> list:
-    return list(check_request(payload, profile, strict=strict)["messages"])
+    return list(checked(payload, profile, strict=strict)["messages"])
 
 
 def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -113,6 +154,17 @@ def test_mixed_media_message_is_split_one_kind_each_text_last(
     assert "strict=True" in warning
 
 
+@pytest.mark.parametrize("profile", [OMNI_35, OMNI_38])
+def test_mixed_media_passes_unchanged_where_the_family_takes_any_mix(
+    caplog: pytest.LogCaptureFixture, profile
+) -> None:
+    mixed = user(text("Compare them."), image(), audio(), frames(4), video())
+    payload = body(user("hi"), mixed)
+    with caplog.at_level(logging.WARNING):
+        assert check(payload, profile, strict=True) == payload["messages"]
+    assert warnings_of(caplog) == []
+
+
 def test_mixed_media_strict_raises_naming_the_message() -> None:
     with pytest.raises(OmniConversationError, match="Message 1 holds image, audio"):
         check(body(user("hi"), user(image(), audio())), strict=True)
@@ -133,9 +185,9 @@ def test_system_prompt_merged_into_first_user_message_on_turbo_with_speech(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     payload = body(
-        {"role": "system", "content": "Answer in French."},
+        system("Answer in French."),
         user(image(), text("What is this?")),
-        {"role": "assistant", "content": "Un chat."},
+        said("Un chat."),
         user("And this?"),
         **SPEECH,
     )
@@ -153,32 +205,37 @@ def test_system_prompt_merged_into_first_user_message_on_turbo_with_speech(
 
 
 def test_system_prompt_merge_into_string_and_textless_content() -> None:
-    system = {"role": "system", "content": [text("Be brief.")]}
-    out = check(body(system, user("Hi"), **SPEECH), TURBO)
+    prompt = system([text("Be brief.")])
+    out = check(body(prompt, user("Hi"), **SPEECH), TURBO)
     assert out == [user("Be brief.\n\nHi")]
-    out = check(body(system, user(audio()), **SPEECH), TURBO)
+    out = check(body(prompt, user(audio()), **SPEECH), TURBO)
     assert out == [user(audio(), text("Be brief."))]
-    out = check(body(system, **SPEECH), TURBO)
+    out = check(body(prompt, **SPEECH), TURBO)
     assert out == [user("Be brief.")]
 
 
 def test_system_prompt_strict_raises_on_turbo_with_speech() -> None:
-    payload = body({"role": "system", "content": "Be brief."}, user("Hi"), **SPEECH)
+    payload = body(system("Be brief."), user("Hi"), **SPEECH)
     with pytest.raises(OmniConversationError, match="ignores the system message"):
         check(payload, TURBO, strict=True)
 
 
 @pytest.mark.parametrize(
     ("profile", "params"),
-    [(TURBO, {}), (FLASH, SPEECH), (get_profile("qwen2.5-omni-7b"), {})],
+    [
+        (TURBO, {}),
+        (FLASH, SPEECH),
+        (get_profile("qwen2.5-omni-7b"), {}),
+        (OMNI_35, {**SPEECH, "audio": {"voice": "Tina"}}),
+    ],
 )
 def test_system_prompt_kept_where_the_model_reads_it(profile, params) -> None:
-    payload = body({"role": "system", "content": "Be brief."}, user("Hi"), **params)
+    payload = body(system("Be brief."), user("Hi"), **params)
     assert check(payload, profile, strict=True) == payload["messages"]
 
 
 def test_captioner_takes_no_system_prompt_even_without_speech() -> None:
-    payload = body({"role": "system", "content": "Be brief."}, user(audio()))
+    payload = body(system("Be brief."), user(audio()))
     assert check(payload, CAPTIONER) == [user(audio(), text("Be brief."))]
     with pytest.raises(OmniConversationError, match="takes no system message"):
         check(payload, CAPTIONER, strict=True)
@@ -188,28 +245,23 @@ def test_captioner_takes_no_system_prompt_even_without_speech() -> None:
 
 
 def test_assistant_media_flattened_to_text(caplog: pytest.LogCaptureFixture) -> None:
-    said = {
-        "role": "assistant",
-        "content": [text("It is "), audio(), text("a cat.")],
-        "name": "bot",
-    }
+    answer = said([text("It is "), image(), text("a cat.")])
     with caplog.at_level(logging.WARNING):
-        out = check(body(user("What?"), said, user("Sure?")))
-    assert out[1] == {"role": "assistant", "content": "It is a cat.", "name": "bot"}
+        out = check(body(user("What?"), answer, user("Sure?")))
+    assert out[1] == {"role": "assistant", "content": "It is a cat."}
     (warning,) = warnings_of(caplog)
     assert "assistant message(s) 1" in warning
 
 
 def test_assistant_media_is_not_counted_as_the_request_audio() -> None:
-    said = {"role": "assistant", "content": [audio()]}
-    out = check(body(user(audio()), said, user("again")))
+    out = check(body(user(audio()), said([audio()]), user(audio())), strict=False)
     assert out[1]["content"] == ""
+    assert out[2] == user(audio())
 
 
 def test_assistant_media_strict_raises() -> None:
-    said = {"role": "assistant", "content": [image()]}
     with pytest.raises(OmniConversationError, match="Message 1 is an assistant"):
-        check(body(user("?"), said), strict=True)
+        check(body(user("?"), said([image()])), strict=True)
 
 
 # --- rule: frame counts ---------------------------------------------------------
@@ -249,6 +301,14 @@ def test_frames_just_outside_the_maximum_are_subsampled(
     assert f"exceed {limit} frames" in warning
 
 
+def test_frames_up_to_2048_are_sent_unchanged_on_the_new_families() -> None:
+    for profile in (OMNI_35, OMNI_38):
+        payload = body(user(frames(200)), user(frames(2048)))
+        assert check(payload, profile, strict=True) == payload["messages"]
+        (message,) = check(body(user(frames(2049))), profile)
+        assert len(message["content"][0]["video"]) == 2048
+
+
 def test_too_many_frames_strict_raises() -> None:
     with pytest.raises(OmniConversationError, match="has 81 frames"):
         check(body(user(frames(81))), TURBO, strict=True)
@@ -266,28 +326,136 @@ def test_frames_minimum_just_inside_and_outside(profile, minimum) -> None:
     assert "Add frames" in message
 
 
-# --- one audio and one video file per request ----------------------------------
+# --- files per request ----------------------------------------------------------
 
 
-def test_one_audio_per_request() -> None:
-    check(body(user(audio()), user("more")))
-    with pytest.raises(OmniInputError) as info:
-        check(body(user(audio()), user(text("and"), audio())))
-    message = str(info.value)
-    assert message.startswith("Message 1, block 1: a second audio file")
-    assert "message 0, block 0" in message
-    assert "one audio file per request" in message
+def spoken(seconds: float, words: str | None = None) -> dict:
+    """A user turn holding a WAV recording (with its transcript, if given)."""
+    block: dict = {
+        "type": "audio",
+        "base64": base64.b64encode(media.wav(seconds)).decode(),
+        "mime_type": "audio/wav",
+    }
+    if words is not None:
+        block["transcript"] = words
+    return user(block)
 
 
-def test_one_video_file_per_request_but_frames_do_not_count() -> None:
-    check(body(user(video()), user(frames(4)), user(frames(4))))
-    with pytest.raises(OmniInputError, match="second video file"):
-        check(body(user(video(url="https://x.test/a.mp4")), user(video())))
+def test_earlier_audio_beyond_one_per_request_is_sent_as_text_on_flash(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    payload = body(
+        spoken(0.5, "What is the capital of France?"),
+        said("Paris."),
+        spoken(0.75),
+        said("Yes."),
+        spoken(0.25),
+    )
+    with caplog.at_level(logging.WARNING):
+        out = check(payload)
+    assert out[0]["content"] == [text("What is the capital of France?")]
+    assert out[2]["content"] == [text("[earlier audio of 0.8 s, not sent again]")]
+    (latest,) = out[4]["content"]
+    assert latest["type"] == "input_audio"  # the question being asked is heard
+    (warning,) = warnings_of(caplog)
+    assert "message(s) 0, 2" in warning
+    assert "strict=True" in warning
 
 
-def test_split_does_not_hide_a_second_audio() -> None:
-    with pytest.raises(OmniInputError, match="second audio file"):
+def test_earlier_files_strict_raises_naming_the_message() -> None:
+    payload = body(spoken(0.5), said("Heard it."), spoken(0.5))
+    with pytest.raises(
+        OmniConversationError,
+        match=r"Message 0, block 0: qwen3-omni-flash takes 1 audio file\(s\) per "
+        r"request, and a later message holds one",
+    ):
+        check(payload, strict=True)
+
+
+def test_earlier_video_files_too_but_image_sequences_do_not_count() -> None:
+    clip = video(url="https://x.test/a.mp4")
+    out = check(body(user(clip), user(frames(4)), user(frames(4))), strict=True)
+    assert out[0]["content"] == [clip]
+    out = check(body(user(clip), user(video(url="https://x.test/b.mp4"))))
+    assert out[0]["content"] == [text("[earlier video, not sent again]")]
+
+
+def test_two_files_in_the_message_being_asked_about_are_refused() -> None:
+    with pytest.raises(OmniInputError, match="Message 0, block 0: this audio file is"):
         check(body(user(audio(), image(), audio())))
+
+
+def test_the_new_families_send_every_audio_file_of_the_history() -> None:
+    payload = body(
+        *itertools.chain.from_iterable(
+            (spoken(0.25), said(f"answer {i}")) for i in range(5)
+        ),
+        user(audio(), audio(), text("And these two?")),
+        **{**SPEECH, "audio": {"voice": "Tina"}},
+    )
+    out = check(payload, OMNI_35, strict=True)
+    sent = [p for m in out if m["role"] == "user" for p in m["content"]]
+    assert [p["type"] for p in sent].count("input_audio") == 7
+
+
+def test_inline_files_beyond_the_base64_count_go_as_text() -> None:
+    few = with_overrides(OMNI_35, {"audio_files_max_base64": 2})
+    remote = audio(url="https://x.test/a.wav")
+    payload = body(user(remote), user(audio()), user(audio()), user(audio()))
+    out = check(payload, few)
+    assert out[0]["content"] == [remote]  # by URL: under the URL count
+    assert out[1]["content"] == [text("[earlier audio of 0.5 s, not sent again]")]
+    assert out[2]["content"] == payload["messages"][2]["content"]
+
+
+def test_many_data_urls_warn_once_but_are_sent(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    few = with_overrides(OMNI_35, {"data_urls_max": 3})
+    payload = body(user(image(), image(), image(), image()))
+    with caplog.at_level(logging.WARNING):
+        assert check(payload, few) == payload["messages"]
+    (warning,) = warnings_of(caplog)
+    assert "4 base64 items" in warning
+    assert "at most 3 data URLs" in warning
+
+
+# --- media in tool results -------------------------------------------------------
+
+
+def test_tool_result_media_moves_into_a_user_message_after_the_results(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    calls = [
+        {"name": "shot", "args": {}, "id": "c1", "type": "tool_call"},
+        {"name": "chart", "args": {}, "id": "c2", "type": "tool_call"},
+    ]
+    png = base64.b64encode(media.png()).decode()
+    shot = {"type": "image", "base64": png, "mime_type": "image/png"}
+    messages = [
+        HumanMessage("Show me."),
+        AIMessage(content="", tool_calls=calls),
+        ToolMessage(content=[text("the screen"), shot], tool_call_id="c1"),
+        ToolMessage(content=[text("the chart"), shot], tool_call_id="c2"),
+        AIMessage("Here they are."),
+    ]
+    request = request_of({}, messages)
+    with caplog.at_level(logging.WARNING):
+        out = request_body(check_request(request, FLASH))["messages"]
+    assert [m["role"] for m in out] == [
+        "user",
+        "assistant",
+        "tool",
+        "tool",
+        "user",
+        "assistant",
+    ]
+    assert out[2] == {"role": "tool", "tool_call_id": "c1", "content": "the screen"}
+    assert [p["type"] for p in out[4]["content"]] == ["image_url", "image_url"]
+    (warning,) = warnings_of(caplog)
+    assert "tool message(s) 2, 3" in warning
+    with pytest.raises(OmniConversationError, match="Message 2 is a tool result"):
+        check_request(request, FLASH, strict=True)
 
 
 # --- URLs and data URLs ---------------------------------------------------------
@@ -308,9 +476,9 @@ def test_http_urls_pass_unmeasured(url: str) -> None:
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("file:///etc/passwd", "file:// URLs are refused"),
+        ("file:///etc/passwd", r"refused \(a local path\)"),
         ("ftp://x.test/a.png", "scheme 'ftp'"),
-        ("/home/me/cat.png", "no scheme"),
+        ("/home/me/cat.png", r"refused \(a local path\)"),
         ("s3://bucket/cat.png", "scheme 's3'"),
     ],
 )
@@ -320,10 +488,14 @@ def test_other_schemes_are_refused(url: str, expected: str) -> None:
     assert "image_block" in str(info.value)
 
 
-def test_bare_base64_audio_is_refused() -> None:
-    bare = base64.b64encode(media.wav()).decode()
-    with pytest.raises(OmniInputError, match="bare base64 audio"):
-        check(body(user(audio(url=bare))))
+def test_bare_base64_audio_goes_as_a_data_url() -> None:
+    wav = media.wav()
+    bare = base64.b64encode(wav).decode()
+    (message,) = check(body(user(audio(url=bare))))
+    assert message["content"][0]["input_audio"] == {
+        "data": f"data:;base64,{bare}",
+        "format": "wav",
+    }
 
 
 @pytest.mark.parametrize(
@@ -331,7 +503,7 @@ def test_bare_base64_audio_is_refused() -> None:
     [
         ("data:image/png,abcd", "does not end in ';base64'"),
         ("data:image/png;base64,abc$", "not valid base64"),
-        ("data:image/png;base64,abcde", "not valid base64"),
+        ("data:image/png;base64,abcde", "not a multiple of 4"),
         ("data:image/png;base64,é", "non-ASCII"),
     ],
 )
@@ -342,18 +514,16 @@ def test_malformed_data_urls_are_typed_errors(url: str, expected: str) -> None:
 
 
 def test_data_url_cap_just_inside_and_just_outside() -> None:
-    header = "data:audio/x-wav;base64,"  # 24 characters: the base64 fills 4-groups
-    size = (DATA_URL_MAX_BYTES - len(header)) // 4 * 3
-    wav = media.wav_of_size(size)
-    inside = header + base64.b64encode(wav).decode()
-    assert len(inside) == DATA_URL_MAX_BYTES
-    check(body(user(audio(url=inside))))
-    outside = "data:audio/x-wave;base64," + inside[len(header) :]
-    assert len(outside) == DATA_URL_MAX_BYTES + 1
+    header = len("data:;base64,")  # audio travels without a type in its data URL
+    inside_chars = (DATA_URL_MAX_BYTES - header) // 4 * 4
+    wav = media.wav_of_size(inside_chars // 4 * 3)
+    (message,) = check(body(user(audio(wav))))
+    assert len(message["content"][0]["input_audio"]["data"]) == header + inside_chars
+    assert header + inside_chars + 4 > DATA_URL_MAX_BYTES  # one base64 group more
     with pytest.raises(OmniInputError) as info:
-        check(body(user(audio(url=outside))))
+        check(body(user(audio(media.wav_of_size(len(wav) + 2)))))
     message = str(info.value)
-    assert "10,485,761 bytes" in message
+    assert f"{header + inside_chars + 4:,} bytes" in message
     assert "10,485,760 bytes" in message
     assert "URL instead of base64 for files over 7 MB" in message
 
@@ -577,34 +747,22 @@ def test_max_tokens_range(profile, limit) -> None:
 # --- properties of the whole ----------------------------------------------------
 
 
-def test_check_request_does_not_modify_its_input() -> None:
-    payload = body(
-        {"role": "system", "content": "S"},
-        user(image(), audio(), frames(100)),
-        {"role": "assistant", "content": [text("a"), image()]},
-        **SPEECH,
-    )
-    before = copy.deepcopy(payload)
-    out = check_request(payload, TURBO)
-    assert payload == before
-    assert out is not payload
-    assert out["modalities"] == payload["modalities"]
-
-
-def test_each_data_url_is_decoded_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_base64_item_is_decoded_once(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
-    real = _probe.decode_data_url
+    real = _convert.check_base64  # type: ignore[attr-defined]
 
-    def counting(url: str, **kwargs: Any):
-        calls.append(len(url))
-        return real(url, **kwargs)
+    def counting(data: str, **kwargs: Any):
+        calls.append(len(data))
+        return real(data, **kwargs)
 
-    monkeypatch.setattr(_probe, "decode_data_url", counting)
+    monkeypatch.setattr(_convert, "check_base64", counting)
     frame = data_url(media.jpeg(16, 16), "image/jpeg")
     other = data_url(media.png(16, 16), "image/png")
-    check(body(user(text("?"), {"type": "video", "video": [frame, other, frame]})))
-    check(body(user(image(url=frame), image(url=frame), image(url=other))))
-    assert len(calls) == 4
+    sequence = {"type": "video", "video": [frame, other, frame]}
+    payload = body(user(text("?"), sequence), user(image(url=frame), image(url=other)))
+    messages = as_messages(payload["messages"])
+    check_request(request_of(payload, messages), FLASH)
+    assert len(calls) == 2  # each string object checked once, wherever it recurs
 
 
 def test_every_rule_error_is_a_qwen_omni_value_error() -> None:
@@ -614,16 +772,16 @@ def test_every_rule_error_is_a_qwen_omni_value_error() -> None:
 
 
 def test_strict_error_counts_other_broken_rules() -> None:
-    payload = body({"role": "system", "content": "S"}, user(image(), audio()), **SPEECH)
+    payload = body(system("S"), user(image(), audio()), **SPEECH)
     with pytest.raises(OmniConversationError, match=r"\(1 more rule\(s\) broken"):
         check(payload, TURBO, strict=True)
 
 
 def test_repairs_combine_in_one_request(caplog: pytest.LogCaptureFixture) -> None:
     payload = body(
-        {"role": "system", "content": "Be brief."},
+        system("Be brief."),
         user(text("Look and listen."), frames(100), audio()),
-        {"role": "assistant", "content": [text("Done."), audio()]},
+        said([text("Done."), image()]),
         user("Again?"),
         **SPEECH,
     )
@@ -639,70 +797,183 @@ def test_repairs_combine_in_one_request(caplog: pytest.LogCaptureFixture) -> Non
     assert len(warnings_of(caplog)) == 4
 
 
-def test_media_parts_and_kinds_helpers() -> None:
-    messages = [
-        user(text("a"), image(), frames(2)),
-        {"role": "assistant", "content": [audio()]},
-        user(video()),
-    ]
-    found = [(m.message, m.block, m.kind) for m in rules.iter_media_parts(messages)]
-    assert found == [(0, 1, "image"), (0, 2, "video"), (2, 0, "video")]
-    assert rules.media_kind("text") is None
-    assert rules.wants_speech(SPEECH)
-    assert not rules.wants_speech({"modalities": ["text"]})
+# --- parameters of the new families ---------------------------------------------
 
 
-# --- the emulator's own checks (pure, no server) -------------------------------
+def test_speech_is_refused_on_qwen3_8_before_any_request() -> None:
+    with pytest.raises(OmniInputError, match=r"qwen3\.8-omni-flash cannot speak"):
+        check(body(user("hi"), modalities=["text", "audio"]), OMNI_38)
+    check(body(user("hi")), OMNI_38)
 
 
-def emulator_error(payload: dict) -> str | None:
-    error = validate_request(payload, EmulatorOptions())
-    return None if error is None else error.message
+def test_thinking_is_refused_where_the_family_has_none() -> None:
+    for profile in (OMNI_35, TURBO, CAPTIONER):
+        with pytest.raises(OmniInputError, match="does not think"):
+            check(body(user("hi"), enable_thinking=True), profile)
+    check(body(user("hi"), enable_thinking=True), FLASH)
+    check(body(user("hi"), enable_thinking=False), OMNI_38)
 
 
-def test_emulator_refuses_a_file_over_the_models_size(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(
+    ("control", "value"),
+    [("reasoning_effort", "low"), ("preserve_thinking", False)],
+)
+def test_thinking_controls_of_qwen3_8_only(control: str, value: object) -> None:
+    check(body(user("hi"), **{control: value}), OMNI_38)
+    with pytest.raises(OmniInputError, match=f"{control} is not available on"):
+        check(body(user("hi"), **{control: value}), FLASH)
+
+
+def test_thinking_budget_where_thinking_is_optional_or_default() -> None:
+    check(body(user("hi"), thinking_budget=512), FLASH)
+    check(body(user("hi"), thinking_budget=512), OMNI_38)
+    with pytest.raises(OmniInputError, match="thinking_budget is not available"):
+        check(body(user("hi"), thinking_budget=512), OMNI_35)
+    with pytest.raises(OmniInputError, match="positive number of tokens"):
+        check(body(user("hi"), thinking_budget=0), FLASH)
+    with pytest.raises(OmniInputError, match="cannot be combined"):
+        check(body(user("hi"), thinking_budget=512, reasoning_effort="low"), OMNI_38)
+
+
+def test_an_unknown_reasoning_effort_warns_and_is_sent(
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    wav = media.wav()
-    small = with_overrides(FLASH, {"audio_max_bytes": len(wav) - 1})
-    monkeypatch.setattr(emulator_rules, "get_profile", lambda _: small)
-    payload = body(user(audio(wav)), model="qwen3-omni-flash")
-    assert emulator_error(payload) == "Multimodal file size is too large"
-    monkeypatch.setattr(emulator_rules, "get_profile", lambda _: FLASH)
-    assert emulator_error(payload) is None
+    with caplog.at_level(logging.WARNING):
+        sent = checked(body(user("hi"), reasoning_effort="ultra"), OMNI_38)
+    assert sent["reasoning_effort"] == "ultra"
+    (warning,) = warnings_of(caplog)
+    assert "'ultra'" in warning
 
 
-def test_emulator_captioner_rules() -> None:
-    captioner = {"model": "qwen3-omni-30b-a3b-captioner"}
-    system = {"role": "system", "content": "Be brief."}
-    assert "does not support system messages" in str(
-        emulator_error(body(system, user(audio()), **captioner))
+def test_web_search_and_high_resolution_images_where_available() -> None:
+    for profile in (OMNI_35, OMNI_38):
+        sent = checked(
+            body(
+                user("hi"),
+                enable_search=True,
+                search_options={"search_strategy": "agent"},
+                vl_high_resolution_images=True,
+            ),
+            profile,
+        )
+        assert sent["enable_search"] is True
+        assert sent["search_options"] == {"search_strategy": "agent"}
+        assert sent["vl_high_resolution_images"] is True
+    with pytest.raises(OmniInputError, match="has no web search"):
+        check(body(user("hi"), enable_search=True), FLASH)
+    with pytest.raises(OmniInputError, match="has no vl_high_resolution_images"):
+        check(body(user("hi"), vl_high_resolution_images=True), TURBO)
+    with pytest.raises(OmniInputError, match="search_options must be a dict"):
+        check(body(user("hi"), search_options="agent"), OMNI_38)
+
+
+def test_voices_of_qwen3_5_default_tina_and_others_warn(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    speech = {"modalities": ["text", "audio"], "audio": {"voice": "Tina"}}
+    check(body(user("hi"), **speech), OMNI_35)
+    with caplog.at_level(logging.WARNING):
+        check(body(user("hi"), modalities=["text", "audio"], voice="Cherry"), OMNI_35)
+    (warning,) = warnings_of(caplog)
+    assert "'Cherry' is not among the voices documented for qwen3.5-omni" in warning
+
+
+def test_every_documented_flash_voice_passes_and_names_may_have_spaces() -> None:
+    flash_12 = get_profile("qwen3-omni-flash-2025-12-01")
+    for voice in ("Eldric Sage", "Ono Anna", "Radio Gol", "Kiki"):
+        sent = checked(
+            body(user("hi"), modalities=["text", "audio"], voice=voice), flash_12
+        )
+        assert sent["audio"] == {"voice": voice, "format": "wav"}
+    with pytest.raises(OmniInputError, match="not available on qwen3-omni-flash-2025"):
+        check(body(user("hi"), modalities=["text", "audio"], voice="Tina"), flash_12)
+
+
+@pytest.mark.parametrize(("profile", "limit"), [(OMNI_38, 131_072)])
+def test_max_tokens_of_the_new_families(profile, limit) -> None:
+    check(body(user("hi"), max_tokens=limit), profile)
+    with pytest.raises(OmniInputError, match=f"outside \\[1, {limit:,}\\]"):
+        check(body(user("hi"), max_tokens=limit + 1), profile)
+
+
+def test_uncertain_token_limits_warn_instead_of_refusing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        check(body(user("hi"), max_tokens=65_536), OMNI_35)
+        assert warnings_of(caplog) == []
+        sent = checked(body(user("hi"), max_tokens=100_000), OMNI_35)
+        check(body(user("hi"), max_tokens=5), get_profile("qwen2.5-omni-7b"))
+    assert sent["max_tokens"] == 100_000
+    first, second = warnings_of(caplog)
+    assert "does not settle this for qwen3.5-omni-flash" in first
+    assert "[10, 2,048]" in second
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "expected"),
+    [
+        ("temperature", 2.0, r"temperature=2.0 is outside \[0, 2\)"),
+        ("temperature", -0.1, r"outside \[0, 2\)"),
+        ("temperature", float("nan"), "outside"),
+        ("top_p", 0.0, r"top_p=0.0 is outside \(0, 1\]"),
+        ("top_p", 1.5, r"outside \(0, 1\]"),
+        ("presence_penalty", 2.5, r"outside \[-2, 2\]"),
+        ("seed", -1, r"seed=-1 is outside \[0, 2\^63-1\]"),
+        ("seed", 2**63, "seed="),
+        ("n", 2, "n=2: Omni answers with one choice"),
+    ],
+)
+def test_sampling_ranges_the_api_checks(param: str, value: object, expected) -> None:
+    with pytest.raises(OmniInputError, match=expected):
+        check(body(user("hi"), **{param: value}))
+
+
+def test_sampling_values_at_the_edges_pass() -> None:
+    sent = checked(
+        body(
+            user("hi"),
+            temperature=0,
+            top_p=1.0,
+            presence_penalty=-2,
+            seed=2**63 - 1,
+            n=1,
+        )
     )
-    two_turns = body(user(audio()), {"role": "assistant", "content": "x"}, user("y"))
-    assert "single user turn" in str(emulator_error({**two_turns, **captioner}))
-    speech = body(user(audio()), modalities=["text", "audio"], **captioner)
-    assert "does not support audio output" in str(emulator_error(speech))
-    assert emulator_error(body(user(audio()), **captioner)) is None
-
-
-def test_emulator_accepts_unlisted_voices_only_where_the_list_is_incomplete() -> None:
-    speech = {"modalities": ["text", "audio"], "audio": {"voice": "Unlisted-B"}}
-    assert emulator_error(body(user("hi"), model="qwen3-omni-flash", **speech)) is None
-    refused = emulator_error(body(user("hi"), model="qwen-omni-turbo", **speech))
-    assert "parameters.audio.voice" in str(refused)
-
-
-def test_emulator_describes_inline_media_but_not_urls() -> None:
-    message = user(
-        image(media.png(32, 16)),
-        image(url="https://x.test/a.png"),
-        text("?"),
+    assert (sent["temperature"], sent["top_p"], sent["seed"], sent["n"]) == (
+        0,
+        1.0,
+        2**63 - 1,
+        1,
     )
-    assert emulator_rules.media_details(message) == (
-        f"image_url 1: png, 32x16 px, {len(media.png(32, 16)):,} bytes"
-    )
-    assert emulator_rules.media_details(user(frames(4))) == ""
-    wav = media.wav(0.5)
-    assert emulator_rules.media_details(user(audio(wav))) == (
-        f"input_audio 1: wav, 0.50 s, {len(wav):,} bytes"
-    )
+
+
+def test_audio_parameter_takes_voice_and_format_only() -> None:
+    with pytest.raises(OmniInputError, match="audio takes 'voice' and 'format'"):
+        check(body(user("hi"), modalities=["text", "audio"], audio={"speed": 2}))
+
+
+# --- video sampling options -----------------------------------------------------
+
+
+def test_fps_and_max_pixels_go_next_to_the_video_part() -> None:
+    clip = {
+        "type": "video",
+        "url": "https://x.test/a.mp4",
+        "fps": 1.0,
+        "extras": {"max_pixels": 200_704},
+    }
+    (message,) = check(body(user(clip)))
+    assert message["content"] == [
+        {
+            "type": "video_url",
+            "video_url": {"url": "https://x.test/a.mp4"},
+            "fps": 1.0,
+            "max_pixels": 200_704,
+        }
+    ]
+    openai_part = {**video(url="https://x.test/b.mp4"), "fps": 0.5}
+    (message,) = check(body(user(openai_part)))
+    assert message["content"][0]["fps"] == 0.5
+    with pytest.raises(OmniInputError, match="fps must be a positive number"):
+        check(body(user({**clip, "fps": 0})))

@@ -22,7 +22,6 @@ from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
 from langchain_qwen_omni import ChatQwenOmni, OmniInputError
-from langchain_qwen_omni._convert import convert_messages
 from langchain_qwen_omni._stream import StreamAssembler
 from langchain_qwen_omni.emulator import EmulatorOptions
 from langchain_qwen_omni.emulator.tools import (
@@ -36,6 +35,7 @@ from langchain_qwen_omni.emulator.tools import (
 )
 from langchain_qwen_omni.profiles import get_profile
 from tests import wire
+from tests.convert import wire_of
 from tests.wire import deltas as deltas_of
 
 # --- schemas ------------------------------------------------------------------
@@ -544,7 +544,7 @@ def test_tool_turns_round_trip_to_the_wire_shape() -> None:
         ),
         ToolMessage("7", tool_call_id="call_1"),
     ]
-    assert convert_messages(history)[1:] == [
+    assert wire_of(history)[1:] == [
         {
             "role": "assistant",
             "content": None,
