@@ -150,17 +150,21 @@ class ChatQwenOmni(BaseChatModel):
 
     Key init args — completion params:
         model: str
-            Model name, default `"qwen3-omni-flash"`.
+            Model name, default `"qwen3-omni-flash"`; `"qwen3.5-omni-flash"`
+            or `"qwen3.5-omni-plus"` for spoken answers, `"qwen3.8-omni-flash"`
+            for analysing media (text only). See the README's model table.
         modalities: list[str]
             `["text"]` (default) or `["text", "audio"]` for spoken answers.
         voice: str | None
-            Voice of spoken answers; the model's default when None.
+            Voice of spoken answers; the family's default when None.
         temperature: float | None
             Sampling temperature.
         max_tokens: int | None
             Maximum number of tokens to generate.
         enable_thinking: bool | None
-            Thinking mode of the flash family (text answers only).
+            Thinking on or off where the family lets you choose.
+        reasoning_effort: str | None
+            How hard qwen3.8-omni-flash thinks (`"none"` to `"max"`).
 
     Key init args — client params:
         api_key: SecretStr | None
@@ -261,11 +265,14 @@ class ChatQwenOmni(BaseChatModel):
         model.invoke([frames]).text
         ```
 
-        Omni's rules are checked before any request: one kind of media per
-        user message, one audio and one video file per request, sizes,
-        durations and frame counts per model. What can be repaired without
-        changing the meaning is (e.g. mixed media split into consecutive
-        user messages), with a warning; `strict=True` raises
+        Omni's rules are checked before any request, per model family: media
+        kinds per user message (any mix on Qwen3.5-Omni and
+        qwen3.8-omni-flash, one kind on older families), files per request,
+        sizes, durations and frame counts. What can be repaired without
+        changing the meaning is, with a warning: mixed media split into
+        consecutive user messages where the family needs it, earlier files
+        beyond the per-request count sent as their transcript, media in tool
+        results moved into a user turn. `strict=True` raises
         `OmniConversationError` instead. The rest raises `OmniInputError`.
         Videos longer than the model takes: `DescribeVideoTool`.
 
@@ -273,8 +280,11 @@ class ChatQwenOmni(BaseChatModel):
         ```python
         from langchain_qwen_omni import OmniAudio
 
-        speaker = ChatQwenOmni(modalities=["text", "audio"], voice="Cherry")
+        speaker = ChatQwenOmni(
+            model="qwen3.5-omni-flash", modalities=["text", "audio"], voice="Tina"
+        )
         message = speaker.invoke("Say hello")
+        model.invoke("Say hello", modalities=["text", "audio"], voice="Ethan")
         audio = OmniAudio.from_message(message)  # 24 kHz mono int16
         audio.save("hello.wav")
         message.additional_kwargs["audio"]  # {"id", "data", "transcript", ...}
@@ -365,6 +375,19 @@ class ChatQwenOmni(BaseChatModel):
         `output_version="v1"`). Thinking answers are text only: asking for
         speech as well raises `OmniInputError` before any request.
 
+        qwen3.8-omni-flash thinks by default; steer it with
+        `reasoning_effort` (`"none"` to `"max"`) or `thinking_budget` (not
+        both) and `preserve_thinking`. Qwen3.5-Omni does not think:
+        `enable_thinking=True` there raises `OmniInputError`.
+
+    Token counting:
+        ```python
+        model.get_num_tokens_from_messages([message])  # offline estimate
+        ```
+
+        Media count by the family's published rules (image patches, audio
+        seconds, video frames at 2 per second); text is approximated.
+
     Token usage:
         ```python
         message.usage_metadata
@@ -391,9 +414,11 @@ class ChatQwenOmni(BaseChatModel):
         newer.omni_profile.audio_max_seconds  # overridden, e.g. for a newer model
         ```
 
-        Dated snapshots resolve to their family; unknown names to the closest
-        family, with one warning. `limits` takes `OmniModelProfile` fields
-        (or a whole profile); the README's model table lists them all.
+        Dated snapshots and other names of a known family resolve to it;
+        unknown names to the closest family, with one warning. Realtime
+        models (`*-realtime`) are refused: they use `QwenOmniRealtime`.
+        `limits` takes `OmniModelProfile` fields (or a whole profile); the
+        README's model table lists them all.
     """
 
     model_config = ConfigDict(populate_by_name=True)
