@@ -5,14 +5,16 @@ Run it:
     python cookbook/conversation.py
     python cookbook/conversation.py --model qwen-omni-turbo --emulator
 
-Omni has rules other chat APIs do not: one kind of media per user message,
-text-only assistant turns, one audio and one video file per request, and on
-older models no system prompt together with speech. You keep a normal
+Omni has rules other chat APIs do not, and they differ by family: text-only
+assistant turns everywhere; on qwen3-omni-flash, turbo and Qwen2.5-Omni one
+kind of media per user message and one audio and one video file per request;
+on older models no system prompt together with speech. You keep a normal
 LangChain history; `ChatQwenOmni` repairs what it can without changing the
 meaning (each kind of repair logged once as a warning, printed here) and
 raises a typed error for the rest. With `strict=True` it raises instead of
 repairing. The conversation below: a picture, then a sound, then a picture
-and a video in one message, all answered aloud.
+and a video in one message, all answered aloud. Run it with
+`--model qwen3.5-omni-flash` to see the mixed message sent as it is.
 """
 
 from __future__ import annotations
