@@ -337,6 +337,8 @@ class Repair:
     """Index of the message, as the user gave it."""
     detail: str
     """What is wrong, for `OmniConversationError` under `strict=True`."""
+    media: tuple[str, ...] = ()
+    """The media kinds moved or sent as text: each warns once on its own."""
 
 
 def _system_ignored(profile: OmniModelProfile, *, speech: bool) -> bool:
@@ -413,6 +415,7 @@ def find_repairs(request: OmniRequest, profile: OmniModelProfile) -> list[Repair
                     f"Message {turn.index} is a tool result with "
                     f"{' and '.join(kinds)}; Omni takes text only in tool "
                     "results. Return the media in a user message after it.",
+                    media=tuple(kinds),
                 )
             )
         if turn.role == "assistant" and kinds:
@@ -491,6 +494,7 @@ def _extra_file_repairs(
             f"{item.where}: {profile.family} takes {limit}, and a later message "
             f"holds one. Send the earlier {item.kind} as text (a transcript: "
             "audio_block(..., transcript=...)), or start a new conversation.",
+            media=(item.kind,),
         )
 
 
@@ -629,17 +633,20 @@ def _prepend_text(
     return (*parts, Text(prompt))
 
 
-def _repair_warning(kind: RepairKind, indexes: str, profile: OmniModelProfile) -> str:
+def _repair_warning(
+    kind: RepairKind, indexes: str, profile: OmniModelProfile, medium: str = ""
+) -> str:
     if kind == "tool_media":
         return (
-            "Omni takes text only in tool results: moved the media of tool "
+            f"Omni takes text only in tool results: moved the {medium} of tool "
             f"message(s) {indexes} into a user message right after them."
         )
     if kind == "extra_files":
         return (
             f"{profile.family} takes a limited number of files per request: sent "
-            f"earlier files in message(s) {indexes} as text (their transcript, or "
-            "a note naming the kind and length); the latest files are kept."
+            f"earlier {medium} files in message(s) {indexes} as text (their "
+            "transcript, or a note naming the kind and length); the latest "
+            "files are kept."
         )
     if kind == "assistant_media":
         return (
@@ -696,18 +703,22 @@ def apply_repairs(
     request: OmniRequest, repairs: Sequence[Repair], profile: OmniModelProfile
 ) -> OmniRequest:
     """Apply the repairs found; each kind warns once per model family."""
-    by_kind: dict[RepairKind, list[int]] = {}
+    by_kind: dict[RepairKind, list[Repair]] = {}
     for repair in repairs:
-        by_kind.setdefault(repair.kind, []).append(repair.message)
+        by_kind.setdefault(repair.kind, []).append(repair)
     turns: Sequence[Turn] = request.turns
     for kind in _REPAIR_ORDER:
-        if kind in by_kind:
-            turns = _transform(kind, turns, profile)
-            indexes = ", ".join(str(i) for i in dict.fromkeys(by_kind[kind]))
+        if kind not in by_kind:
+            continue
+        turns = _transform(kind, turns, profile)
+        found = by_kind[kind]
+        indexes = ", ".join(str(i) for i in dict.fromkeys(r.message for r in found))
+        media = sorted({m for r in found for m in r.media}) or [""]
+        for medium in media:  # moved or demoted media warn once per kind
             warn_once(
-                ("repair", profile.family, kind),
-                f"{_repair_warning(kind, indexes, profile)} Pass strict=True to "
-                "raise an error instead.",
+                ("repair", profile.family, kind, medium),
+                f"{_repair_warning(kind, indexes, profile, medium)} Pass "
+                "strict=True to raise an error instead.",
             )
     return request.with_turns(tuple(turns))
 

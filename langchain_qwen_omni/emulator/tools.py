@@ -120,13 +120,19 @@ def _forced_name(body: Mapping[str, Any]) -> str | None:
 
 
 def _trailing_tool_messages(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The `tool` messages at the end of the conversation (the latest results)."""
-    trailing = list(
+    """The latest tool results: the `tool` messages after the last assistant turn.
+
+    A user message may follow them, holding media a tool returned (Omni
+    takes media in user turns only); the results are still the latest.
+    """
+    since_assistant = list(
         itertools.takewhile(
-            lambda m: m.get("role") == "tool", reversed(messages_of(body))
+            lambda m: m.get("role") != "assistant", reversed(messages_of(body))
         )
-    )
-    return trailing[::-1]
+    )[::-1]
+    if not since_assistant or since_assistant[0].get("role") != "tool":
+        return []
+    return [m for m in since_assistant if m.get("role") == "tool"]
 
 
 def _called_since_user(body: Mapping[str, Any]) -> set[str]:

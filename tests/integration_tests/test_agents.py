@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from langchain.agents import create_agent
 from langchain_core.messages import (
     AIMessage,
@@ -134,3 +135,48 @@ def test_state_graph_streams_message_chunks(chat: ChatQwenOmni):
         "ToolMessage",
         "AIMessage",
     ]
+
+
+@tool(response_format="content")
+def take_screenshot() -> list[dict[str, Any]]:
+    """Take a screenshot of the user's screen."""
+    png = base64.b64encode(media.png(40, 30)).decode()
+    return [
+        {"type": "text", "text": "the screen now"},
+        {"type": "image", "base64": png, "mime_type": "image/png"},
+    ]
+
+
+def test_an_image_returned_by_a_tool_reaches_the_model(
+    chat: ChatQwenOmni, emu: OmniEmulator, caplog
+):
+    agent = create_agent(chat, tools=[take_screenshot])
+    with caplog.at_level("WARNING"):
+        result = agent.invoke({"messages": [HumanMessage("What is on my screen?")]})
+    tool_result = result["messages"][2]
+    assert isinstance(tool_result, ToolMessage)
+    assert isinstance(tool_result.content, list)  # the agent's history keeps it
+    second = emu.requests[1].body
+    assert [m["role"] for m in second["messages"]] == [
+        "user",
+        "assistant",
+        "tool",
+        "user",
+    ]
+    assert second["messages"][2]["content"] == "the screen now"
+    (image,) = second["messages"][3]["content"]
+    assert image["type"] == "image_url"
+    assert image["image_url"]["url"].startswith("data:image/png;base64,")
+    assert any("moved the image of tool" in r.getMessage() for r in caplog.records)
+
+
+def test_strict_refuses_an_image_in_a_tool_result(emu: OmniEmulator):
+    from langchain_qwen_omni import ChatQwenOmni, OmniConversationError  # noqa: PLC0415
+
+    strict = ChatQwenOmni(base_url=emu.base_url, api_key="sk", strict=True)
+    agent = create_agent(strict, tools=[take_screenshot])
+    with pytest.raises(
+        OmniConversationError, match="Message 2 is a tool result with image"
+    ):
+        agent.invoke({"messages": [HumanMessage("What is on my screen?")]})
+    assert len(emu.requests) == 1  # the first turn only: nothing else left
