@@ -21,6 +21,7 @@ from langchain_core.utils import secret_from_env
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import (
+    AliasChoices,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -424,14 +425,19 @@ class ChatQwenOmni(BaseChatModel):
     model_config = ConfigDict(populate_by_name=True)
 
     # ------------------------------------------------------------- fields
-    model: str = Field(default="qwen3-omni-flash", alias="model_name")
+    model: str = Field(
+        default="qwen3-omni-flash",
+        validation_alias=AliasChoices("model", "model_name"),
+    )
     """Model name, e.g. `qwen3-omni-flash`, `qwen-omni-turbo`, a dated snapshot."""
     api_key: SecretStr | None = Field(
-        alias="dashscope_api_key",
+        validation_alias=AliasChoices("api_key", "dashscope_api_key"),
         default_factory=secret_from_env("DASHSCOPE_API_KEY", default=None),
     )
     """DashScope API key; env `DASHSCOPE_API_KEY`. Keys are per region."""
-    base_url: str | None = Field(default=None, alias="api_base")
+    base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("base_url", "api_base")
+    )
     """Endpoint; env `DASHSCOPE_BASE_URL`, else `DASHSCOPE_API_BASE`, else Singapore."""
     region: Literal["intl", "cn", "us", "hk"] | None = None
     """Shortcut for a documented regional endpoint; an explicit `base_url` wins."""
@@ -449,7 +455,9 @@ class ChatQwenOmni(BaseChatModel):
     """Maximum number of tokens to generate."""
     seed: int | None = None
     """Sampling seed, for repeatable answers."""
-    stop: list[str] | None = Field(default=None, alias="stop_sequences")
+    stop: list[str] | None = Field(
+        default=None, validation_alias=AliasChoices("stop", "stop_sequences")
+    )
     """Stop sequences."""
     presence_penalty: float | None = None
     """Penalty on tokens already present in the text."""
@@ -471,7 +479,9 @@ class ChatQwenOmni(BaseChatModel):
     """Read images at up to 16,384 tokens each (qwen3.8-omni-flash, Qwen3.5-Omni)."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Other request-body parameters the API takes, sent as given."""
-    timeout: float | None = Field(default=None, alias="request_timeout")
+    timeout: float | None = Field(
+        default=None, validation_alias=AliasChoices("timeout", "request_timeout")
+    )
     """Request timeout in seconds; the SDK's default when None."""
     max_retries: int = 2
     """Retries of 429, 5xx and connection errors, before the stream starts."""
@@ -489,6 +499,50 @@ class ChatQwenOmni(BaseChatModel):
     # Typed Any: the SDK is imported lazily, so its classes are unknown here.
     _sync_client: Any = PrivateAttr(default=None)
     _async_client_: Any = PrivateAttr(default=None)
+
+    if TYPE_CHECKING:
+        # The signature type checkers see. Without it, a checker reading the
+        # pydantic fields (dataclass_transform, no plugin) would want a
+        # `SecretStr` key and miss the old spellings; a unit test keeps this
+        # list equal to the fields.
+        def __init__(  # noqa: PLR0913
+            self,
+            *,
+            model: str = ...,
+            model_name: str = ...,
+            api_key: SecretStr | str | None = ...,
+            dashscope_api_key: SecretStr | str | None = ...,
+            base_url: str | None = ...,
+            api_base: str | None = ...,
+            region: Literal["intl", "cn", "us", "hk"] | None = ...,
+            modalities: list[Modality] = ...,
+            voice: str | None = ...,
+            audio_format: Literal["wav"] = ...,
+            temperature: float | None = ...,
+            top_p: float | None = ...,
+            max_tokens: int | None = ...,
+            seed: int | None = ...,
+            stop: list[str] | None = ...,
+            stop_sequences: list[str] | None = ...,
+            presence_penalty: float | None = ...,
+            enable_thinking: bool | None = ...,
+            reasoning_effort: str | None = ...,
+            thinking_budget: int | None = ...,
+            preserve_thinking: bool | None = ...,
+            enable_search: bool | None = ...,
+            search_options: dict[str, Any] | None = ...,
+            vl_high_resolution_images: bool | None = ...,
+            model_kwargs: dict[str, Any] = ...,
+            timeout: float | None = ...,
+            request_timeout: float | None = ...,
+            max_retries: int = ...,
+            default_headers: dict[str, str] | None = ...,
+            stream_usage: bool = ...,
+            strict: bool = ...,
+            limits: dict[str, Any] | OmniModelProfile | None = ...,
+            **kwargs: Any,
+        ) -> None:
+            """Build the model; `kwargs` are `BaseChatModel`'s own settings."""
 
     # ----------------------------------------------------------- identity
     @property
@@ -539,6 +593,12 @@ class ChatQwenOmni(BaseChatModel):
         return to_model_profile(self.omni_profile)
 
     # --------------------------------------------------------- validators
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _wrap_qwen_omni_key(cls, value: object) -> object:
+        """Hold a key given as a plain string as a `SecretStr` at once."""
+        return SecretStr(value) if isinstance(value, str) else value
+
     @field_validator("limits")
     @classmethod
     def _check_qwen_omni_limits(

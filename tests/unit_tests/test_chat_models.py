@@ -1,5 +1,7 @@
 """ChatQwenOmni configuration, identity and request building (no network)."""
 
+from typing import Any
+
 import pytest
 from langchain_core.load import dumpd, dumps, load
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -51,7 +53,7 @@ def test_base_url_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("region", ["intl", "cn", "us", "hk"])
 def test_regions(region: str) -> None:
-    model = ChatQwenOmni(api_key=KEY, region=region)
+    model = ChatQwenOmni(api_key=KEY, region=region)  # type: ignore[arg-type]
     assert model.base_url == REGION_BASE_URLS[region]
     assert model.base_url.endswith("/compatible-mode/v1")
 
@@ -151,7 +153,7 @@ def test_speech_with_thinking_is_refused_before_the_network() -> None:
 
 def test_invalid_modality_is_a_validation_error() -> None:
     with pytest.raises(ValueError, match="modalities"):
-        ChatQwenOmni(api_key=KEY, modalities=["text", "video"])
+        ChatQwenOmni(api_key=KEY, modalities=["text", "video"])  # type: ignore[list-item]
 
 
 def test_serialization_round_trip(
@@ -282,7 +284,7 @@ def test_token_counts_follow_each_familys_rules(tmp_path) -> None:
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(media.mp4(10.0, width=64, height=48))
 
-    def tokens(model: str, block: object, **fields: object) -> int:
+    def tokens(model: str, block: object, **fields: Any) -> int:
         chat = ChatQwenOmni(api_key=KEY, model=model, **fields)
         return chat.get_num_tokens_from_messages(
             [HumanMessage(content_blocks=[block])]  # type: ignore[list-item]
