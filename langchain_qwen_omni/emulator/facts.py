@@ -461,13 +461,15 @@ QWEN3_OMNI_FLASH_2025_09_15 = dataclasses.replace(
 QWEN3_OMNI_FLASH = dataclasses.replace(
     QWEN3_OMNI_FLASH_2025_12_01,
     family="qwen3-omni-flash",
+    voices_complete=False,
     uncertain=_uncertain(
         voices=Uncertain(
             "M", "the docs conflict on which voice list the bare alias takes"
         ),
     ),
 )
-"""The bare alias: the 2025-12-01 snapshot, but which voices it takes is M."""
+"""The bare alias: the 2025-12-01 snapshot, but which voices it takes is M, so
+its list is not taken as complete: another voice is accepted."""
 
 QWEN_OMNI_TURBO = FamilyFacts(
     family="qwen-omni-turbo",

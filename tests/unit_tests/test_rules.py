@@ -14,9 +14,6 @@ from typing import Any
 import pytest
 
 from langchain_qwen_omni import _probe, rules
-from langchain_qwen_omni.emulator import rules as emulator_rules
-from langchain_qwen_omni.emulator.options import EmulatorOptions
-from langchain_qwen_omni.emulator.validation import validate_request
 from langchain_qwen_omni.errors import (
     OmniConversationError,
     OmniInputError,
@@ -650,59 +647,3 @@ def test_media_parts_and_kinds_helpers() -> None:
     assert rules.media_kind("text") is None
     assert rules.wants_speech(SPEECH)
     assert not rules.wants_speech({"modalities": ["text"]})
-
-
-# --- the emulator's own checks (pure, no server) -------------------------------
-
-
-def emulator_error(payload: dict) -> str | None:
-    error = validate_request(payload, EmulatorOptions())
-    return None if error is None else error.message
-
-
-def test_emulator_refuses_a_file_over_the_models_size(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    wav = media.wav()
-    small = with_overrides(FLASH, {"audio_max_bytes": len(wav) - 1})
-    monkeypatch.setattr(emulator_rules, "get_profile", lambda _: small)
-    payload = body(user(audio(wav)), model="qwen3-omni-flash")
-    assert emulator_error(payload) == "Multimodal file size is too large"
-    monkeypatch.setattr(emulator_rules, "get_profile", lambda _: FLASH)
-    assert emulator_error(payload) is None
-
-
-def test_emulator_captioner_rules() -> None:
-    captioner = {"model": "qwen3-omni-30b-a3b-captioner"}
-    system = {"role": "system", "content": "Be brief."}
-    assert "does not support system messages" in str(
-        emulator_error(body(system, user(audio()), **captioner))
-    )
-    two_turns = body(user(audio()), {"role": "assistant", "content": "x"}, user("y"))
-    assert "single user turn" in str(emulator_error({**two_turns, **captioner}))
-    speech = body(user(audio()), modalities=["text", "audio"], **captioner)
-    assert "does not support audio output" in str(emulator_error(speech))
-    assert emulator_error(body(user(audio()), **captioner)) is None
-
-
-def test_emulator_accepts_unlisted_voices_only_where_the_list_is_incomplete() -> None:
-    speech = {"modalities": ["text", "audio"], "audio": {"voice": "Unlisted-B"}}
-    assert emulator_error(body(user("hi"), model="qwen3-omni-flash", **speech)) is None
-    refused = emulator_error(body(user("hi"), model="qwen-omni-turbo", **speech))
-    assert "parameters.audio.voice" in str(refused)
-
-
-def test_emulator_describes_inline_media_but_not_urls() -> None:
-    message = user(
-        image(media.png(32, 16)),
-        image(url="https://x.test/a.png"),
-        text("?"),
-    )
-    assert emulator_rules.media_details(message) == (
-        f"image_url 1: png, 32x16 px, {len(media.png(32, 16)):,} bytes"
-    )
-    assert emulator_rules.media_details(user(frames(4))) == ""
-    wav = media.wav(0.5)
-    assert emulator_rules.media_details(user(audio(wav))) == (
-        f"input_audio 1: wav, 0.50 s, {len(wav):,} bytes"
-    )
