@@ -69,7 +69,7 @@ def _rms(pcm: bytes) -> float:
     return float(np.sqrt(np.mean(samples**2)))
 
 
-# --- answer text ---------------------------------------------------------------
+# --- answer text --------------------------------------------------------------
 
 
 def test_describe_request_names_model_roles_text_and_media() -> None:
@@ -127,7 +127,7 @@ def test_split_text_into_exact_number_of_pieces() -> None:
     assert split_text("abc", 10) == ["a", "b", "c"]
 
 
-# --- speech ----------------------------------------------------------------------
+# --- speech -------------------------------------------------------------------
 
 
 def test_speech_is_24khz_s16le_of_the_expected_length_and_not_silent() -> None:
@@ -173,7 +173,7 @@ def test_interleave_spreads_second_between_first() -> None:
     assert interleave([], ["a"]) == ["a"]
 
 
-# --- chunks ----------------------------------------------------------------------
+# --- chunks -------------------------------------------------------------------
 
 
 def test_text_chunks_have_the_openai_shape() -> None:
@@ -276,7 +276,7 @@ def test_encode_events_serializes_once_and_ends_with_done() -> None:
         assert json.loads(event[6:]) == chunk
 
 
-# --- rules and errors --------------------------------------------------------------
+# --- rules and errors ---------------------------------------------------------
 
 
 def _error_message(body: dict[str, Any]) -> str | None:
@@ -382,7 +382,7 @@ def test_options_reject_unworkable_values(bad: dict[str, Any]) -> None:
         EmulatorOptions(**bad)
 
 
-# --- streaming of pre-built events -------------------------------------------------
+# --- streaming of pre-built events --------------------------------------------
 
 
 async def _collect(events: list[bytes], options: EmulatorOptions) -> list[bytes]:
@@ -440,7 +440,7 @@ async def test_stream_events_abort_when_the_server_is_closing() -> None:
         await anext(stream)
 
 
-# --- the documented first chunk, usage, and the new answer options ---------------
+# --- the documented first chunk, usage, and the new answer options ------------
 
 
 def _answer(body: dict[str, Any], **options: Any) -> list[dict[str, Any]]:

@@ -172,7 +172,7 @@ def test_file_count_total() -> None:
     assert FileCount(None, None).total is None
 
 
-# --- token rules -------------------------------------------------------------------
+# --- token rules --------------------------------------------------------------
 
 
 def test_image_tokens_follow_pixels_per_token_and_bounds() -> None:

@@ -143,7 +143,7 @@ def test_messages_the_api_does_not_take_are_problems() -> None:
     )
 
 
-# --- data URLs -------------------------------------------------------------------
+# --- data URLs ----------------------------------------------------------------
 
 
 def test_data_urls_decode_strictly_with_the_standard_library() -> None:
