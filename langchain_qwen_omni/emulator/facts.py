@@ -166,6 +166,8 @@ class FamilyFacts:
     """True: any mix of media kinds in one user message; False: text + one kind."""
     files: Mapping[MediaKind, FileCount]
     image_max_bytes: int | None
+    """Largest image file; on 3.5/3.8 the doc gives 20 MB for images by URL
+    (an image as base64 is bounded by `data_url_max_bytes` first)."""
     audio_max_bytes: int | None
     audio_max_seconds: float | None
     video_max_bytes: int | None
