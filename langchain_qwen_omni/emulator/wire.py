@@ -12,6 +12,7 @@ URL, when a rule or the answer needs a size or a duration.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -123,13 +124,34 @@ class WireRequest:
         return next((m for m in reversed(self.messages) if m.role == "user"), None)
 
 
+class _LastRead(threading.local):
+    """The last list of messages read on this thread, and what it read as."""
+
+    messages: object = None
+    request: WireRequest | None = None
+
+
+_LAST = _LastRead()
+
+
 def read_request(body: Mapping[str, Any]) -> WireRequest:
     """Read the messages of a request body, noting every part the API would refuse.
 
     Parts that cannot be read are left out of the result, so later rules and
-    the answer see only what the API would take.
+    the answer see only what the API would take. Every rule and the answer
+    read the same request, so the last reading on each thread is reused while
+    the body holds the very same list of messages (bodies are not changed
+    once received).
     """
     raw = body.get("messages")
+    if raw is _LAST.messages and _LAST.request is not None:
+        return _LAST.request
+    request = _read(raw)
+    _LAST.messages, _LAST.request = raw, request
+    return request
+
+
+def _read(raw: object) -> WireRequest:
     messages: list[WireMessage] = []
     problems: list[str] = []
     for index, message in enumerate(raw if isinstance(raw, list) else ()):

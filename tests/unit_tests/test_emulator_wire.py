@@ -197,3 +197,18 @@ def test_measure_skips_remote_urls_and_caches_results_and_failures() -> None:
         measure(broken)
     with pytest.raises(DataUrlError):
         measure(broken)
+
+
+def test_the_last_reading_is_reused_only_for_the_very_same_messages() -> None:
+    messages = [{"role": "user", "content": "Hi"}]
+    first = read_request({"messages": messages})
+    assert read_request({"model": "other", "messages": messages}) is first
+    copy = read_request({"messages": [dict(messages[0])]})
+    assert copy is not first
+    assert copy == first
+    assert (
+        read_request({"messages": [{"role": "user", "content": "Bye"}]})
+        .messages[0]
+        .text
+        == "Bye"
+    )
