@@ -21,10 +21,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8000, help="TCP port (0: any free)")
     parser.add_argument(
         "--transcript-mode",
-        choices=["content", "transcript"],
+        choices=["content", "transcript", "mixed"],
         default="content",
-        help="where the text of a spoken answer goes: delta.content or "
-        "delta.audio.transcript",
+        help="where the text of a spoken answer goes: delta.content, "
+        "delta.audio.transcript, or mixed (pieces take turns between the two)",
+    )
+    parser.add_argument(
+        "--unpadded-audio",
+        action="store_true",
+        help="send audio pieces' base64 without '=' padding",
     )
     parser.add_argument("--answer", default=None, help="fixed answer text")
     parser.add_argument(
@@ -43,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.port,
         log_level=args.log_level,
         transcript_mode=args.transcript_mode,
+        unpadded_audio=args.unpadded_audio,
         answer=args.answer,
         chunk_delay=args.chunk_delay,
         text_pieces=args.text_pieces,

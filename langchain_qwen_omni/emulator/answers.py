@@ -22,8 +22,15 @@ from typing import Any, TypeVar
 import numpy as np
 
 from langchain_qwen_omni.emulator.options import EmulatorOptions
+from langchain_qwen_omni.emulator.params import (
+    facts_of,
+    high_resolution,
+    thinking_enabled,
+    wants_audio,
+)
 from langchain_qwen_omni.emulator.rules import media_details
-from langchain_qwen_omni.profiles import get_profile
+from langchain_qwen_omni.emulator.tokens import prompt_tokens, text_tokens
+from langchain_qwen_omni.emulator.wire import read_request
 
 __all__ = [
     "AUDIO_EXPIRY_SECONDS",
@@ -37,6 +44,7 @@ __all__ = [
     "encode_event",
     "encode_events",
     "estimate_usage",
+    "first_delta",
     "interleave",
     "last_user_message",
     "message_text",
@@ -46,6 +54,7 @@ __all__ = [
     "split_text",
     "synthesize_speech",
     "wants_audio",
+    "whole_completion",
 ]
 
 SAMPLE_RATE = 24_000
@@ -58,9 +67,9 @@ MEDIA_PART_TYPES = ("image_url", "input_audio", "video_url", "video")
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 """One shared encoder: `json.dumps` with options builds a new one per call."""
 _QUOTE_LIMIT = 200
-_CHARS_PER_TOKEN = 4
-_TOKENS_PER_MESSAGE = 3
 _FALLBACK_VOICE = "Cherry"
+"""Who speaks for a model whose default voice the doc does not give."""
+_FALLBACK_AUDIO_RATE = 12.5
 
 _T = TypeVar("_T")
 
@@ -120,18 +129,12 @@ def count_parts(message: Mapping[str, Any]) -> Counter[str]:
     return counts
 
 
-def wants_audio(body: Mapping[str, Any]) -> bool:
-    """Tell whether the request asks for speech (`"audio"` in `modalities`)."""
-    modalities = body.get("modalities")
-    return isinstance(modalities, list) and "audio" in modalities
-
-
 def resolve_voice(body: Mapping[str, Any]) -> str:
-    """Return the requested voice, else the model's default voice."""
+    """Return the requested voice, else the family's default voice."""
     audio = body.get("audio")
     if isinstance(audio, Mapping) and isinstance(audio.get("voice"), str):
         return str(audio["voice"])
-    return get_profile(model_of(body)).default_voice or _FALLBACK_VOICE
+    return facts_of(body).default_voice or _FALLBACK_VOICE
 
 
 def model_of(body: Mapping[str, Any]) -> str:
@@ -185,7 +188,8 @@ def describe_request(body: Mapping[str, Any]) -> str:
         counts = count_parts(user)
         sentences.append(f"The last user message says: {_quote(message_text(user))}.")
         sentences.append(f"Media: {_describe_media(counts)}.")
-        if details := media_details(user):
+        wire_user = read_request({"messages": [user]}).last_user()
+        if wire_user is not None and (details := media_details(wire_user)):
             sentences.append(f"Inline media: {details}.")
     return " ".join(sentences)
 
@@ -290,41 +294,41 @@ def interleave(first: Sequence[_T], second: Sequence[_T]) -> list[_T]:
 
 
 def audio_tokens_per_second(model: str) -> float:
-    """Speech token rate: 25/s for turbo and Qwen2.5-Omni, 12.5/s otherwise."""
-    family = get_profile(model).family
-    return 25.0 if "turbo" in family or "2.5" in family else 12.5
-
-
-def _text_tokens(text: str) -> int:
-    return math.ceil(len(text) / _CHARS_PER_TOKEN)
+    """Tokens per second of spoken answer: 12.5 (Qwen3 and 3.5), 25 (turbo, 2.5)."""
+    rate = facts_of({"model": model}).tokens.audio_output_per_second
+    return _FALLBACK_AUDIO_RATE if rate is None else rate
 
 
 def estimate_usage(
     body: Mapping[str, Any], text: str, speech: float | None
 ) -> dict[str, Any]:
-    """Estimate token usage deterministically (about 4 characters a token).
+    """Count the tokens of a request and its answer, deterministically.
+
+    The prompt's media follow the family's token rules (`emulator.tokens`);
+    text is about four characters a token.
 
     Args:
-        body: The request, whose message texts make the prompt tokens.
+        body: The request: its messages make the prompt tokens.
         text: The answer text.
         speech: Seconds of speech produced, or `None` for a text-only answer.
     """
-    messages = messages_of(body)
-    prompt = sum(_text_tokens(message_text(m)) + _TOKENS_PER_MESSAGE for m in messages)
-    text_tokens = _text_tokens(text)
+    prompt_details = prompt_tokens(
+        read_request(body), facts_of(body), high_resolution=high_resolution(body)
+    )
+    prompt = sum(prompt_details.values())
     details: dict[str, int] = {}
     if speech is not None:
         details["audio_tokens"] = math.ceil(
             speech * audio_tokens_per_second(model_of(body))
         )
-    details["text_tokens"] = text_tokens
+    details["text_tokens"] = text_tokens(text)
     completion = sum(details.values())
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
         "completion_tokens_details": details,
-        "prompt_tokens_details": {"text_tokens": prompt},
+        "prompt_tokens_details": prompt_details,
     }
 
 
@@ -349,6 +353,34 @@ def _chunk(
     }
 
 
+def first_delta(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The delta of an answer's first chunk, as documented.
+
+    `{"content": "", "role": "assistant"}`, and in thinking mode
+    `{"content": null, "role": "assistant", "reasoning_content": ""}`.
+    """
+    if thinking_enabled(body):
+        return {"content": None, "role": "assistant", "reasoning_content": ""}
+    return {"content": "", "role": "assistant"}
+
+
+def _audio_data(piece: bytes, options: EmulatorOptions) -> str:
+    data = base64.b64encode(piece).decode("ascii")
+    return data.rstrip("=") if options.unpadded_audio else data
+
+
+def _text_deltas(texts: list[str], options: EmulatorOptions) -> list[dict[str, Any]]:
+    """Deltas carrying a spoken answer's text, placed as `transcript_mode` says."""
+    if options.transcript_mode == "transcript":
+        return [{"audio": {"transcript": piece}} for piece in texts]
+    if options.transcript_mode == "mixed":
+        return [
+            {"audio": {"transcript": piece}} if index % 2 else {"content": piece}
+            for index, piece in enumerate(texts)
+        ]
+    return [{"content": piece} for piece in texts]
+
+
 def build_chunks(
     body: Mapping[str, Any],
     options: EmulatorOptions,
@@ -359,9 +391,11 @@ def build_chunks(
 ) -> list[dict[str, Any]]:
     """Build the chunk dicts of a streamed answer to a valid request.
 
-    Order: the role delta, text (and speech) deltas, the `stop` delta, then
-    the usage chunk when `stream_options.include_usage` is true. Ids and time
-    come in as arguments so the result is a pure function of its inputs.
+    Order: the first delta (see `first_delta`), text (and speech) deltas, the
+    `stop` delta `{"content": ""}`, then the usage chunk when
+    `stream_options.include_usage` is true. Every chunk but that last one has
+    `"usage": null`. Ids and time come in as arguments so the result is a
+    pure function of its inputs.
     """
     model = model_of(body)
     envelope = {
@@ -370,6 +404,7 @@ def build_chunks(
         "created": created,
         "model": model,
         "system_fingerprint": None,
+        "usage": None,
     }
     text = options.answer if options.answer is not None else describe_request(body)
     texts = split_text(text, options.text_pieces)
@@ -381,24 +416,19 @@ def build_chunks(
         audio_deltas: list[dict[str, Any]] = [
             {
                 "audio": {
-                    "data": base64.b64encode(piece).decode("ascii"),
+                    "data": _audio_data(piece, options),
                     "expires_at": expires_at,
                     "id": audio_id,
                 }
             }
             for piece in split_pcm(pcm, options.audio_piece_sizes)
         ]
-        text_deltas: list[dict[str, Any]]
-        if options.transcript_mode == "transcript":
-            text_deltas = [{"audio": {"transcript": piece}} for piece in texts]
-        else:
-            text_deltas = [{"content": piece} for piece in texts]
-        deltas = interleave(text_deltas, audio_deltas)
+        deltas = interleave(_text_deltas(texts, options), audio_deltas)
     else:
         deltas = [{"content": piece} for piece in texts]
-    chunks = [_chunk(envelope, {"role": "assistant", "content": ""})]
+    chunks = [_chunk(envelope, first_delta(body))]
     chunks.extend(_chunk(envelope, delta) for delta in deltas)
-    chunks.append(_chunk(envelope, {}, "stop"))
+    chunks.append(_chunk(envelope, {"content": ""}, "stop"))
     stream_options = body.get("stream_options")
     if (
         isinstance(stream_options, Mapping)
@@ -408,6 +438,77 @@ def build_chunks(
             {**envelope, "choices": [], "usage": estimate_usage(body, text, speech)}
         )
     return chunks
+
+
+def whole_completion(chunks: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Merge a streamed answer's chunks into one `chat.completion` object.
+
+    For the models that take `stream=false`: the message holds the joined
+    text (both placements), reasoning, tool calls and speech of the chunks.
+    """
+    first = chunks[0]
+    content: list[str] = []
+    reasoning: list[str] = []
+    pcm: list[bytes] = []
+    transcript: list[str] = []
+    calls: dict[int, dict[str, Any]] = {}
+    audio_id = None
+    finish_reason = None
+    usage = None
+    for chunk in chunks:
+        usage = chunk.get("usage") or usage
+        for choice in chunk["choices"]:
+            delta = choice["delta"]
+            finish_reason = choice["finish_reason"] or finish_reason
+            content.append(delta.get("content") or "")
+            reasoning.append(delta.get("reasoning_content") or "")
+            audio = delta.get("audio") or {}
+            transcript.append(audio.get("transcript") or "")
+            if audio.get("data"):
+                data = audio["data"]
+                pcm.append(base64.b64decode(data + "=" * (-len(data) % 4)))
+                audio_id = audio["id"]
+            for call in delta.get("tool_calls") or ():
+                _merge_call(calls.setdefault(call["index"], {}), call)
+    message: dict[str, Any] = {"role": "assistant", "content": "".join(content)}
+    if any(reasoning):
+        message["reasoning_content"] = "".join(reasoning)
+    if calls:
+        message["tool_calls"] = [calls[index] for index in sorted(calls)]
+    if audio_id is not None:
+        message["audio"] = {
+            "id": audio_id,
+            "data": base64.b64encode(b"".join(pcm)).decode("ascii"),
+            "expires_at": first["created"] + AUDIO_EXPIRY_SECONDS,
+            "transcript": "".join(transcript),
+        }
+    return {
+        "id": first["id"],
+        "object": "chat.completion",
+        "created": first["created"],
+        "model": first["model"],
+        "system_fingerprint": None,
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "finish_reason": finish_reason,
+                "logprobs": None,
+            }
+        ],
+        "usage": usage,
+    }
+
+
+def _merge_call(merged: dict[str, Any], piece: Mapping[str, Any]) -> None:
+    """Add one streamed tool-call piece to the call it belongs to."""
+    for key in ("id", "type"):
+        if piece.get(key):
+            merged[key] = piece[key]
+    function = merged.setdefault("function", {"name": "", "arguments": ""})
+    given = piece.get("function") or {}
+    function["name"] += given.get("name") or ""
+    function["arguments"] += given.get("arguments") or ""
 
 
 def encode_event(chunk: Mapping[str, Any]) -> bytes:

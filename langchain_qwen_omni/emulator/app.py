@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from langchain_qwen_omni.emulator.answers import encode_events
+from langchain_qwen_omni.emulator.answers import encode_events, whole_completion
 from langchain_qwen_omni.emulator.errors import EmulatorError, invalid_parameter
 from langchain_qwen_omni.emulator.faults import (
     FAULT_HEADER,
@@ -246,13 +246,16 @@ async def _chat_completions(request: Request) -> Response:
     error = error or validate_request(body, options)
     if error is not None:
         return error_response(error)
+    streaming = body.get("stream") is True
     chunks = build_answer(
-        body,
+        body if streaming else {**body, "stream_options": {"include_usage": True}},
         options,
         completion_id=f"chatcmpl-{uuid.uuid4().hex}",
         created=int(time.time()),
         audio_id=f"audio_{uuid.uuid4().hex}",
     )
+    if not streaming:  # only where the facts let stream=false through
+        return JSONResponse(whole_completion(chunks))
     events = encode_events(chunks)
     if fault is not None:
         events = fault.rewrite(events)

@@ -9,7 +9,7 @@ from langchain_qwen_omni.emulator.faults import FaultPlan
 
 __all__ = ["EmulatorOptions"]
 
-TranscriptMode = Literal["content", "transcript"]
+TranscriptMode = Literal["content", "transcript", "mixed"]
 
 
 @dataclasses.dataclass
@@ -23,15 +23,21 @@ class EmulatorOptions:
     """
 
     transcript_mode: TranscriptMode = "content"
-    """Where an audio answer's text goes: `delta.content` (flash and newer) or
-    `delta.audio.transcript` (older turbo samples). Text-only answers always
-    use `delta.content`."""
+    """Where an audio answer's text goes: `delta.content` (flash and newer),
+    `delta.audio.transcript` (older turbo samples), or `"mixed"`: pieces take
+    turns between the two, so the text is whole only when a client joins both
+    placements in order (the 3.5 sample handles audio deltas holding only a
+    transcript). Text-only answers always use `delta.content`."""
     answer: str | None = None
     """Fixed answer text; `None` describes the request instead."""
     audio_piece_sizes: tuple[int, ...] = (3201, 4799, 4000)
     """Byte sizes of the PCM pieces, cycled. Odd sizes and sizes not divisible
     by 3 make padded base64 and samples split across pieces, as clients must
     expect."""
+    unpadded_audio: bool = False
+    """Send each audio piece's base64 without its `=` padding, as the official
+    samples (which join all pieces, then decode once) suggest real pieces are;
+    clients must still decode every piece on its own."""
     speech_seconds_per_char: float = 0.03
     """Speech length per character of answer text."""
     min_speech_seconds: float = 0.5
@@ -62,9 +68,11 @@ def check_options(options: EmulatorOptions) -> None:
     Separate from `__post_init__` so that runtime changes made through
     `OmniEmulator.configure` are checked too.
     """
-    if options.transcript_mode not in ("content", "transcript"):
+    if options.transcript_mode not in ("content", "transcript", "mixed"):
         mode = options.transcript_mode
-        msg = f"transcript_mode must be 'content' or 'transcript', got {mode!r}"
+        msg = (
+            f"transcript_mode must be 'content', 'transcript' or 'mixed', got {mode!r}"
+        )
         raise ValueError(msg)
     if not options.audio_piece_sizes or any(
         size <= 0 for size in options.audio_piece_sizes

@@ -17,8 +17,9 @@ instead be predictable, so every choice here follows a fixed rule that tests
   once all were), so an agent whose answer tool is forced still finishes.
 - `response_format` `json_object` answers a small JSON object describing the
   request; `json_schema` answers a JSON instance of the given schema.
-- `enable_thinking: true` streams `reasoning_content` deltas before the answer
-  and reports `reasoning_tokens` in `completion_tokens_details`.
+- Thinking (`enable_thinking: true`, or on by default on qwen3.8-omni-flash)
+  streams `reasoning_content` deltas before the answer and reports
+  `reasoning_tokens` in `completion_tokens_details`.
 
 `build_answer` wraps `answers.build_chunks`, which keeps text and speech.
 """
@@ -44,7 +45,9 @@ from langchain_qwen_omni.emulator.answers import (
     split_text,
 )
 from langchain_qwen_omni.emulator.errors import EmulatorError, invalid_parameter
-from langchain_qwen_omni.profiles import get_profile
+from langchain_qwen_omni.emulator.facts import judge
+from langchain_qwen_omni.emulator.params import facts_of, thinking_enabled
+from langchain_qwen_omni.emulator.tokens import text_tokens
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -69,7 +72,6 @@ ARGUMENT_PIECE_CHARS = 8
 """Tool-call arguments stream in pieces of about this many characters."""
 _MIN_ARGUMENT_PIECES = 3
 _QUOTE_LIMIT = 200
-_CHARS_PER_TOKEN = 4
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _FORCED = "required"
 _STRING_FORMATS = {
@@ -477,10 +479,6 @@ def reasoning_text(body: Mapping[str, Any], calls: Sequence[PlannedCall]) -> str
     return f"The user wrote {asked}. {plan}"
 
 
-def _thinking(body: Mapping[str, Any]) -> bool:
-    return body.get("enable_thinking") is True
-
-
 # --- chunks -----------------------------------------------------------------
 
 
@@ -515,10 +513,6 @@ def tool_call_deltas(
             for piece in split_text(call.arguments, pieces)
         )
     return deltas
-
-
-def _tokens(text: str) -> int:
-    return math.ceil(len(text) / _CHARS_PER_TOKEN)
 
 
 def _with_choice(
@@ -561,7 +555,7 @@ def _add_reasoning(chunks: list[dict[str, Any]], reasoning: str) -> None:
     chunks[1:1] = deltas
     usage = chunks[-1].get("usage")
     if isinstance(usage, dict):
-        tokens = _tokens(reasoning)
+        tokens = text_tokens(reasoning)
         details = dict(usage.get("completion_tokens_details") or {})
         details["reasoning_tokens"] = tokens
         chunks[-1] = {
@@ -615,7 +609,7 @@ def build_answer(
             created=created,
             audio_id=audio_id,
         )
-    if _thinking(body):
+    if thinking_enabled(body):
         _add_reasoning(chunks, reasoning_text(body, calls))
     return chunks
 
@@ -666,11 +660,16 @@ def check_tools(
 ) -> EmulatorError | None:
     """Check `tools`, `tool_choice` and `response_format`.
 
-    Models whose profile has no tool calling refuse `tools` with the API's
-    documented message, `The tool call is not supported.`
+    Families without tools (turbo, Qwen2.5, the captioner) refuse `tools`
+    with the API's documented message, `The tool call is not supported.`
     """
     del options
-    if body.get("tools") and not get_profile(model_of(body)).tool_calling:
+    facts = facts_of(body)
+    if (
+        body.get("tools")
+        and not facts.tools
+        and judge(facts, "tools", "The tool call is not supported.")
+    ):
         return invalid_parameter("The tool call is not supported.")
     if message := next(_iter_tool_errors(body), None) or _tool_choice_error(body):
         return invalid_parameter(message)

@@ -1,9 +1,9 @@
 """Request checks: each rule is a function returning an error or `None`.
 
 `validate_request` runs `VALIDATORS` in order and returns the first error,
-so new rules (media kinds, sizes, frame counts, tools, thinking) are added
-as functions in their own modules and appended to the tuple, and each can
-be unit-tested without a server.
+so new rules are added as functions in their own modules and appended to the
+tuple, and each can be unit-tested without a server. Every rule reads the
+emulator's own facts table (`emulator.facts`), never the client's profiles.
 """
 
 from __future__ import annotations
@@ -11,19 +11,32 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from langchain_qwen_omni.emulator.answers import model_of, resolve_voice, wants_audio
-from langchain_qwen_omni.emulator.errors import EmulatorError, invalid_parameter
+from langchain_qwen_omni.emulator.errors import (
+    EmulatorError,
+    format_choices,
+    invalid_parameter,
+)
+from langchain_qwen_omni.emulator.facts import judge
 from langchain_qwen_omni.emulator.options import EmulatorOptions
+from langchain_qwen_omni.emulator.params import (
+    check_audio_output,
+    check_features,
+    check_max_tokens,
+    check_modalities,
+    check_model,
+    check_sampling,
+    check_thinking,
+    facts_of,
+)
 from langchain_qwen_omni.emulator.rules import (
     check_conversation,
-    check_max_tokens,
+    check_counts,
     check_media,
-    check_modalities,
 )
 from langchain_qwen_omni.emulator.tools import check_tools
-from langchain_qwen_omni.profiles import get_profile
 
 __all__ = [
+    "NON_STREAM_MESSAGE",
     "VALIDATORS",
     "Validator",
     "check_audio_output",
@@ -36,13 +49,11 @@ __all__ = [
 Validator = Callable[[Mapping[str, Any], EmulatorOptions], "EmulatorError | None"]
 """A rule: takes the request body and options, returns an error or `None`."""
 
-
-def format_choices(choices: tuple[str, ...] | list[str]) -> str:
-    """Quote choices the way the API's validator does: `'A', 'B' or 'C'`."""
-    quoted = [f"'{choice}'" for choice in choices]
-    if len(quoted) <= 1:
-        return "".join(quoted)
-    return f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+NON_STREAM_MESSAGE = (
+    "This model only support stream mode, please enable the stream parameter "
+    "to access the model."
+)
+"""The API's current answer to `stream=false` on a stream-only model."""
 
 
 def check_shape(
@@ -60,51 +71,31 @@ def check_shape(
 def check_stream(
     body: Mapping[str, Any], options: EmulatorOptions
 ) -> EmulatorError | None:
-    """Refuse non-streaming calls with the API's documented messages."""
+    """Refuse non-streaming calls with the API's documented message.
+
+    qwen3.8-omni-flash is reported (L) to take `stream=false`, so it gets a
+    whole `chat.completion` instead.
+    """
     del options
     if body.get("stream") is True:
         return None
-    if wants_audio(body):
-        return invalid_parameter("'audio' output only support with stream=true")
-    return invalid_parameter(f"{model_of(body)} only support with stream=true")
-
-
-def check_audio_output(
-    body: Mapping[str, Any], options: EmulatorOptions
-) -> EmulatorError | None:
-    """Check the `audio` parameter of a speech request: voice and format.
-
-    A missing `audio` parameter is fine (the profile's default voice speaks).
-    Profiles with `voices=None` accept any voice; an empty tuple (a model
-    that cannot speak) is left to the output-modality rules.
-    """
-    del options
-    if not wants_audio(body):
-        return None
-    audio = body.get("audio")
-    if audio is not None and not isinstance(audio, Mapping):
-        return invalid_parameter("Input should be a valid dictionary: parameters.audio")
-    profile = get_profile(model_of(body))
-    voices = profile.voices
-    # An incomplete voice list (documented names only) refuses nothing.
-    if voices and profile.voices_complete and resolve_voice(body) not in voices:
-        return invalid_parameter(
-            f"Input should be {format_choices(voices)}: parameters.audio.voice"
-        )
-    audio_format = audio.get("format", "wav") if audio is not None else "wav"
-    if audio_format != "wav":
-        return invalid_parameter("Input should be 'wav': parameters.audio.format")
-    return None
+    refusal = judge(facts_of(body), "stream_only", NON_STREAM_MESSAGE)
+    return None if refusal is None else invalid_parameter(refusal)
 
 
 VALIDATORS: tuple[Validator, ...] = (
     check_shape,
+    check_model,
     check_stream,
     check_audio_output,
     check_tools,
     check_modalities,
+    check_thinking,
+    check_features,
     check_max_tokens,
+    check_sampling,
     check_conversation,
+    check_counts,
     check_media,
 )
 """The rules the app applies, in order; the first error wins."""

@@ -192,12 +192,7 @@ def test_conversation(capsys):
     "case",
     [
         ("qwen3-omni-flash", 1, "strict=True refuses instead: Message 1, block 0"),
-        pytest.param(
-            ("qwen3.5-omni-flash", 4, "strict=True: qwen3.5-omni-flash hears every"),
-            marks=pytest.mark.xfail(
-                strict=True, reason="the emulator still takes one audio per request"
-            ),
-        ),
+        ("qwen3.5-omni-flash", 4, "strict=True: qwen3.5-omni-flash hears every"),
     ],
 )
 def test_voice_conversation(capsys, monkeypatch, emu, case):

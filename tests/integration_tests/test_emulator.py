@@ -128,9 +128,11 @@ def test_text_stream_wire_shape(emu: OmniEmulator) -> None:
     assert all(c["object"] == "chat.completion.chunk" for c in chunks)
     assert all(c["model"] == MODEL and c["system_fingerprint"] is None for c in chunks)
     assert all(isinstance(c["created"], int) for c in chunks)
+    assert all(c["usage"] is None for c in chunks)
     deltas = [c["choices"][0]["delta"] for c in chunks]
-    assert deltas[0] == {"role": "assistant", "content": ""}
-    assert deltas[-1] == {}
+    assert deltas[0] == {"content": "", "role": "assistant"}
+    assert list(deltas[0]) == ["content", "role"]  # the documented order
+    assert deltas[-1] == {"content": ""}
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
     assert "".join(d.get("content", "") for d in deltas) == EXPECTED_TEXT
     assert len(deltas) > 5  # split into word-ish pieces
@@ -242,14 +244,15 @@ def test_non_streaming_call_is_a_documented_400(
         )
     assert info.value.status_code == 400
     assert info.value.body == {
-        "message": "qwen-omni-turbo-2025-01-19 only support with stream=true",
+        "message": "<400> InternalError.Algo.InvalidParameter: This model only "
+        "support stream mode, please enable the stream parameter to access the "
+        "model.",
         "type": "invalid_request_error",
         "param": None,
         "code": "invalid_parameter_error",
     }
-    assert "only support with stream=true" in info.value.message
 
-    with pytest.raises(openai.BadRequestError, match="'audio' output only support"):
+    with pytest.raises(openai.BadRequestError, match="only support stream mode"):
         client.chat.completions.create(
             model=MODEL,
             messages=MESSAGES,
@@ -259,6 +262,7 @@ def test_non_streaming_call_is_a_documented_400(
     resp = httpx.post(f"{emu.base_url}/chat/completions", json=_body(stream=False))
     assert resp.status_code == 400
     assert len(resp.json()["request_id"]) == 36
+    assert resp.json()["id"].startswith("chatcmpl-")
 
 
 def test_unknown_voice_and_format_are_400(client: openai.OpenAI) -> None:
@@ -271,8 +275,8 @@ def test_unknown_voice_and_format_are_400(client: openai.OpenAI) -> None:
             audio={"voice": "Ryan", "format": "wav"},
         )
     assert info.value.body["message"] == (  # type: ignore[index]
-        "Input should be 'Cherry', 'Serena', 'Ethan' or 'Chelsie': "
-        "parameters.audio.voice"
+        "<400> InternalError.Algo.InvalidParameter: Input should be 'Cherry', "
+        "'Serena', 'Ethan' or 'Chelsie': parameters.audio.voice"
     )
     with pytest.raises(openai.BadRequestError, match=r"parameters\.audio\.format"):
         client.chat.completions.create(

@@ -254,7 +254,7 @@ def test_model_without_tools_is_refused_before_any_request(emu: OmniEmulator):
 
 def test_unknown_model_is_let_through_and_the_api_decides(emu: OmniEmulator):
     model = ChatQwenOmni(
-        model="qwen9-omni-turbo-preview",
+        model="qwen-omni-turbo-preview",  # unknown to the client, turbo to the API
         base_url=emu.base_url,
         api_key="k",
         max_retries=0,

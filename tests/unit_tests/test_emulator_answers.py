@@ -28,10 +28,17 @@ from langchain_qwen_omni.emulator.answers import (
     split_pcm,
     split_text,
     synthesize_speech,
+    whole_completion,
 )
 from langchain_qwen_omni.emulator.app import StreamCutError, stream_events
-from langchain_qwen_omni.emulator.errors import error_body, rate_limited
+from langchain_qwen_omni.emulator.errors import (
+    error_body,
+    invalid_parameter,
+    rate_limited,
+)
+from langchain_qwen_omni.emulator.tools import build_answer
 from langchain_qwen_omni.emulator.validation import format_choices, validate_request
+from tests import media as tiny_media
 from tests.wire import deltas as deltas_of
 
 USER_TEXT = {"role": "user", "content": "Who are you?"}
@@ -62,7 +69,7 @@ def _rms(pcm: bytes) -> float:
     return float(np.sqrt(np.mean(samples**2)))
 
 
-# --- answer text ---------------------------------------------------------------
+# --- answer text --------------------------------------------------------------
 
 
 def test_describe_request_names_model_roles_text_and_media() -> None:
@@ -120,7 +127,7 @@ def test_split_text_into_exact_number_of_pieces() -> None:
     assert split_text("abc", 10) == ["a", "b", "c"]
 
 
-# --- speech ----------------------------------------------------------------------
+# --- speech -------------------------------------------------------------------
 
 
 def test_speech_is_24khz_s16le_of_the_expected_length_and_not_silent() -> None:
@@ -166,7 +173,7 @@ def test_interleave_spreads_second_between_first() -> None:
     assert interleave([], ["a"]) == ["a"]
 
 
-# --- chunks ----------------------------------------------------------------------
+# --- chunks -------------------------------------------------------------------
 
 
 def test_text_chunks_have_the_openai_shape() -> None:
@@ -180,9 +187,10 @@ def test_text_chunks_have_the_openai_shape() -> None:
         (choice,) = chunk["choices"]
         assert choice["index"] == 0
         assert choice["logprobs"] is None
+    assert all(chunk["usage"] is None for chunk in chunks)
     deltas = deltas_of(chunks)
-    assert deltas[0] == {"role": "assistant", "content": ""}
-    assert deltas[-1] == {}
+    assert deltas[0] == {"content": "", "role": "assistant"}
+    assert deltas[-1] == {"content": ""}
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
     assert all(c["choices"][0]["finish_reason"] is None for c in chunks[:-1])
     text = "".join(d["content"] for d in deltas[1:-1])
@@ -268,10 +276,11 @@ def test_encode_events_serializes_once_and_ends_with_done() -> None:
         assert json.loads(event[6:]) == chunk
 
 
-# --- rules and errors --------------------------------------------------------------
+# --- rules and errors ---------------------------------------------------------
 
 
 def _error_message(body: dict[str, Any]) -> str | None:
+    """The refusal's message without the API's `<400> Code: ` prefix."""
     error = validate_request(body, EmulatorOptions())
     if error is None:
         return None
@@ -279,16 +288,22 @@ def _error_message(body: dict[str, Any]) -> str | None:
     assert error.body["error"]["type"] == "invalid_request_error"
     assert error.body["error"]["code"] == "invalid_parameter_error"
     assert error.body["error"]["param"] is None
-    return error.message
+    prefix = "<400> InternalError.Algo.InvalidParameter: "
+    assert error.message == prefix + error.detail
+    return error.detail
+
+
+NON_STREAM = (
+    "This model only support stream mode, please enable the stream parameter "
+    "to access the model."
+)
 
 
 def test_non_streaming_requests_are_refused_with_documented_texts() -> None:
-    assert _error_message(_body(stream=False)) == (
-        "qwen3-omni-flash only support with stream=true"
-    )
+    assert _error_message(_body(stream=False)) == NON_STREAM
     body = _body(modalities=["text", "audio"])
     del body["stream"]
-    assert _error_message(body) == "'audio' output only support with stream=true"
+    assert _error_message(body) == NON_STREAM
     assert _error_message(_body()) is None
 
 
@@ -333,6 +348,15 @@ def test_error_bodies() -> None:
         "code": "invalid_parameter_error",
     }
     assert len(body["request_id"]) == 36
+    assert body["id"].startswith("chatcmpl-")
+    assert body["id"] != error_body("boom")["id"]
+    refused = invalid_parameter("Range of max_tokens should be [1, 8192]")
+    assert refused.message == (
+        "<400> InternalError.Algo.InvalidParameter: Range of max_tokens should be "
+        "[1, 8192]"
+    )
+    assert refused.detail == "Range of max_tokens should be [1, 8192]"
+    assert set(refused.body) == {"error", "id", "request_id"}
     limited = rate_limited(retry_after=2)
     assert limited.status == 429
     assert limited.headers == {"retry-after": "2"}
@@ -344,6 +368,7 @@ def test_error_bodies() -> None:
     "bad",
     [
         {"transcript_mode": "both"},
+        {"transcript_mode": "mixed "},
         {"audio_piece_sizes": ()},
         {"audio_piece_sizes": (0,)},
         {"text_pieces": 0},
@@ -357,7 +382,7 @@ def test_options_reject_unworkable_values(bad: dict[str, Any]) -> None:
         EmulatorOptions(**bad)
 
 
-# --- streaming of pre-built events -------------------------------------------------
+# --- streaming of pre-built events --------------------------------------------
 
 
 async def _collect(events: list[bytes], options: EmulatorOptions) -> list[bytes]:
@@ -413,3 +438,141 @@ async def test_stream_events_abort_when_the_server_is_closing() -> None:
     assert await anext(stream) == b"a"
     with pytest.raises(StreamCutError, match="stopping"):
         await anext(stream)
+
+
+# --- the documented first chunk, usage, and the new answer options ------------
+
+
+def _answer(body: dict[str, Any], **options: Any) -> list[dict[str, Any]]:
+    return build_answer(
+        body,
+        EmulatorOptions(**options),
+        completion_id="chatcmpl-abc",
+        created=1_700_000_000,
+        audio_id="audio_abc",
+    )
+
+
+def test_first_delta_in_thinking_mode_and_thinking_on_by_default_on_3_8() -> None:
+    thinking = {"content": None, "role": "assistant", "reasoning_content": ""}
+    plain = {"content": "", "role": "assistant"}
+    omni38 = _body(model="qwen3.8-omni-flash")
+    cases = [
+        (omni38, thinking),
+        ({**omni38, "enable_thinking": False}, plain),
+        ({**omni38, "reasoning_effort": "none"}, plain),
+        ({**omni38, "reasoning_effort": "low"}, thinking),
+        (_body(enable_thinking=True), thinking),
+        (_body(), plain),
+        (_body(model="qwen3.5-omni-plus"), plain),
+    ]
+    for body, first in cases:
+        deltas = deltas_of(_answer(body))
+        assert deltas[0] == first, body
+        reasoning = "".join(d.get("reasoning_content") or "" for d in deltas)
+        assert bool(reasoning) == (first is thinking), body
+    assert list(thinking) == ["content", "role", "reasoning_content"]
+
+
+def test_unpadded_audio_pieces_decode_once_padding_is_restored() -> None:
+    body = _body(modalities=["text", "audio"])
+    padded = [d["audio"]["data"] for d in deltas_of(_chunks(body)) if "audio" in d]
+    bare = [
+        d["audio"]["data"]
+        for d in deltas_of(_chunks(body, unpadded_audio=True))
+        if "audio" in d
+    ]
+    assert any(p.endswith("=") for p in padded)
+    assert not any(p.endswith("=") for p in bare)
+    assert bare == [p.rstrip("=") for p in padded]
+    with pytest.raises(binascii.Error):
+        base64.b64decode(next(p for p in bare if len(p) % 4), validate=True)
+    pcm = b"".join(base64.b64decode(p + "=" * (-len(p) % 4)) for p in bare)
+    assert pcm == synthesize_speech(describe_request(body), "Cherry")
+
+
+def test_mixed_transcript_mode_splits_the_text_between_both_placements() -> None:
+    body = _body(modalities=["text", "audio"])
+    deltas = deltas_of(_chunks(body, transcript_mode="mixed"))
+    content = [d["content"] for d in deltas[1:-1] if "content" in d]
+    transcript = [
+        d["audio"]["transcript"] for d in deltas if "transcript" in d.get("audio", {})
+    ]
+    assert content
+    assert transcript
+    joined = "".join(
+        d.get("content") or d.get("audio", {}).get("transcript", "") for d in deltas
+    )
+    assert joined == describe_request(body)
+    assert "".join(content) != joined
+    assert "".join(transcript) != joined
+
+
+def test_usage_counts_prompt_media_by_the_family_token_rules() -> None:
+    def data(payload: bytes, mime: str = "") -> str:
+        return f"data:{mime};base64,{base64.b64encode(payload).decode()}"
+
+    frame = data(tiny_media.png(8, 8), "image/png")
+    content = [
+        {"type": "text", "text": "What is this?"},
+        {"type": "image_url", "image_url": {"url": data(tiny_media.png(64, 48))}},
+        {"type": "image_url", "image_url": {"url": "https://x/not-fetched.png"}},
+        {"type": "input_audio", "input_audio": {"data": data(tiny_media.wav(0.5))}},
+        {"type": "video_url", "video_url": {"url": data(tiny_media.mp4(2.0))}},
+        {"type": "video", "video": [frame, frame, "https://x/3.jpg"]},
+    ]
+    body = {
+        "model": "qwen3.5-omni-plus",
+        "messages": [{"role": "user", "content": content}],
+    }
+    usage = estimate_usage(body, "abcd", None)
+    assert usage["prompt_tokens_details"] == {
+        "text_tokens": 4 + 3,  # 'What is this?' and the message
+        "image_tokens": 24,  # 64x48 is 2x2 tiles, raised to 3.5's minimum
+        "audio_tokens": 4,  # 0.5 s at 7 tokens a second
+        "video_tokens": 4 * 24 + 2 * 24,  # 4 frames at 2 fps, then 2 inline frames
+    }
+    assert usage["prompt_tokens"] == sum(usage["prompt_tokens_details"].values())
+    flash = estimate_usage({**body, "model": "qwen3-omni-flash"}, "abcd", None)
+    assert flash["prompt_tokens_details"]["image_tokens"] == 4  # minimum 4
+    assert flash["prompt_tokens_details"]["audio_tokens"] == 7  # 12.5 a second
+
+
+def test_usage_on_every_chunk_is_null_but_the_last() -> None:
+    chunks = _answer(
+        _body(model="qwen3.8-omni-flash", stream_options={"include_usage": True})
+    )
+    assert all(c["usage"] is None for c in chunks[:-1])
+    assert chunks[-1]["choices"] == []
+    assert chunks[-1]["usage"]["completion_tokens_details"]["reasoning_tokens"] > 0
+
+
+def test_whole_completion_merges_a_streamed_answer() -> None:
+    body = _body(
+        modalities=["text", "audio"],
+        stream_options={"include_usage": True},
+        enable_thinking=False,
+    )
+    chunks = _chunks(body, transcript_mode="mixed", unpadded_audio=True)
+    whole = whole_completion(chunks)
+    text = describe_request(body)
+    assert whole["object"] == "chat.completion"
+    assert whole["id"] == "chatcmpl-abc"
+    (choice,) = whole["choices"]
+    assert choice["finish_reason"] == "stop"
+    assert choice["message"]["role"] == "assistant"
+    pieces = split_text(text)  # mixed: pieces take turns between the placements
+    assert choice["message"]["content"] == "".join(pieces[0::2])
+    assert choice["message"]["audio"]["transcript"] == "".join(pieces[1::2])
+    pcm = base64.b64decode(choice["message"]["audio"]["data"], validate=True)
+    assert pcm == synthesize_speech(text, "Cherry")
+    assert whole["usage"] == chunks[-1]["usage"]
+    thinking = whole_completion(_answer(_body(model="qwen3.8-omni-flash")))
+    assert thinking["choices"][0]["message"]["reasoning_content"]
+    schema = {"type": "object", "properties": {}}
+    tools = [{"type": "function", "function": {"name": "add", "parameters": schema}}]
+    called = whole_completion(_answer(_body(tools=tools)))
+    (call,) = called["choices"][0]["message"]["tool_calls"]
+    assert call["function"] == {"name": "add", "arguments": "{}"}
+    assert call["id"].startswith("call_")
+    assert called["choices"][0]["finish_reason"] == "tool_calls"
