@@ -181,17 +181,17 @@ class StreamAssembler:
             OmniStreamError: If the event is not a chat completion chunk (or
                 carries undecodable audio); `.partial` holds the answer so far.
         """
+        self._events += 1
         try:
             return self._feed(event)
         except _MALFORMED as exc:
-            msg = f"Malformed stream event #{self._events + 1}: {exc}"
+            msg = f"Malformed stream event #{self._events}: {exc}"
             raise OmniStreamError(msg, partial=self.partial()) from exc
 
     def _feed(self, event: Mapping[str, Any]) -> list[ChatGenerationChunk]:
         if not isinstance(event, dict):
             msg = f"expected a JSON object, got {type(event).__name__}"
             raise _MalformedEventError(msg)
-        self._events += 1
         if self._id is None and isinstance(event.get("id"), str):
             self._id = event["id"]
         if isinstance(event.get("model"), str):
