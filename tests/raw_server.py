@@ -93,6 +93,7 @@ class RawServer:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self.port = 0
 
     @property
@@ -132,6 +133,9 @@ class RawServer:
     async def _stop(self) -> None:
         for writer in list(self._writers):
             writer.transport.abort()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._server is not None:
             self._server.close()
 
@@ -143,6 +147,9 @@ class RawServer:
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         self._writers.add(writer)
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
         try:
             head = await reader.readuntil(b"\r\n\r\n")
             length = 0
@@ -158,6 +165,7 @@ class RawServer:
             pass
         finally:
             self._writers.discard(writer)
+            self._tasks.discard(task)
             if not writer.transport.is_closing():
                 writer.close()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import operator
+import pickle
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -68,7 +69,8 @@ def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 def model(raw: RawServer, **kwargs: Any) -> ChatQwenOmni:
     kwargs.setdefault("max_retries", 2)
     kwargs.setdefault("timeout", 5.0)
-    return ChatQwenOmni(base_url=raw.base_url, api_key="sk-raw", **kwargs)
+    kwargs.setdefault("api_key", "sk-raw")
+    return ChatQwenOmni(base_url=raw.base_url, **kwargs)
 
 
 async def outcome(
@@ -576,3 +578,28 @@ async def test_crlf_frames_split_anywhere_still_decode(
     assert message.text == "split across writes"
     assert message.usage_metadata is not None
     assert message.usage_metadata["total_tokens"] == 5
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_pickled_refusal_carries_no_key(raw: RawServer, mode: str) -> None:
+    raw.script(
+        Reply(
+            [json.dumps(INPUT_REFUSAL).encode()],
+            status=400,
+            content_type="application/json",
+        )
+    )
+    _, error, _ = await outcome(
+        model(raw, api_key="sk-must-not-travel"), mode, "invoke"
+    )
+    assert isinstance(error, OmniContentFilterError)
+    assert "sk-must-not-travel" in str(error.request.headers.get("authorization"))
+    data = pickle.dumps(error)
+    assert b"sk-must-not-travel" not in data
+    back = pickle.loads(data)  # noqa: S301 - our own bytes
+    assert isinstance(back, openai.BadRequestError)
+    assert (back.code, back.side, back.request_id) == (
+        "data_inspection_failed",
+        "input",
+        "rid-mod-1",
+    )
