@@ -172,13 +172,15 @@ class EventDecoder:
                 data.append(line[6:] if line[5:6] == b" " else line[5:])
             elif line:
                 self._field(line)
-            elif data or self._event is not None:
+            elif data or self._event == _ERROR_EVENT:
                 event = self._dispatch(data)
                 data = self._data = []
                 if self.done:
                     break
                 if event is not None:
                     out.append(event)
+            else:  # a frame without data (a named keep-alive): nothing to hand over
+                self._event = self._status = None
         self.events += len(out)
         return out
 
@@ -202,6 +204,8 @@ class EventDecoder:
         if raw.startswith(_DONE):
             self.done = True
             return None
+        if event_name != _ERROR_EVENT and not raw.strip():
+            return None  # `data:` alone, a keep-alive
         try:
             value = json.loads(raw.decode("utf-8"))
         except RecursionError:

@@ -393,3 +393,19 @@ def test_serve_prints_the_host_it_is_bound_to(
     line = capsys.readouterr().out.strip()
     assert line == banner("0.0.0.0", runner.port)  # noqa: S104
     assert line.startswith(f"Qwen-Omni emulator listening on 0.0.0.0:{runner.port} ")
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"chunk_delay": math.nan},
+        {"chunk_delay": math.inf},
+        {"max_speech_seconds": math.nan},
+        {"speech_seconds_per_char": math.inf},
+    ],
+)
+def test_emulator_options_refuse_nan_and_infinite_delays(
+    options: dict[str, float],
+) -> None:
+    with pytest.raises(ValueError, match="finite"):
+        OmniEmulator(**options)

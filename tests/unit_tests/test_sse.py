@@ -251,3 +251,19 @@ def test_an_empty_body_has_no_events_and_no_error() -> None:
     events, decoder = decode(b"", b"\n\n")
     assert events == []
     assert decoder.error is None
+
+
+@pytest.mark.parametrize(
+    "keep_alive", [b"event: ping\n\n", b"data:\n\n", b"data: \n\n", b": ping\n\n"]
+)
+def test_keep_alives_between_events_are_skipped(keep_alive: bytes) -> None:
+    first, rest = STREAM.split(b"\n\n", 1)
+    events, decoder = decode(first + b"\n\n" + keep_alive + rest)
+    assert events == EVENTS
+    assert decoder.error is None
+
+
+def test_an_error_frame_without_data_is_still_an_error() -> None:
+    _, decoder = decode(b"event: error\n:HTTP_STATUS/503\n\n")
+    assert type(decoder.error) is OmniAPIError
+    assert decoder.error.status == 503
