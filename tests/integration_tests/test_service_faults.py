@@ -405,7 +405,7 @@ def test_serve_prints_the_host_it_is_bound_to(
     ],
 )
 def test_emulator_options_refuse_nan_and_infinite_delays(
-    options: dict[str, float],
+    options: dict[str, Any],
 ) -> None:
     with pytest.raises(ValueError, match="finite"):
         OmniEmulator(**options)
