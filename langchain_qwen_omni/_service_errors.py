@@ -34,6 +34,7 @@ __all__ = [
     "body_error",
     "content_filter_refusal",
     "is_moderation",
+    "retryable",
 ]
 
 TEXT_LIMIT = 1000
@@ -70,7 +71,9 @@ def api_error(
         f"{_said(code, message)}{_rid(request_id)}. Everything received "
         "before it is in this error's .partial."
     )
-    return _typed(description, code, message, request_id, status, side="output")
+    error = _typed(description, code, message, request_id, status, side="output")
+    error._in_stream = True  # noqa: SLF001 - the package's own marker
+    return error
 
 
 def body_error(
@@ -124,6 +127,11 @@ def content_filter_refusal(exc: Any, partial: AIMessageChunk) -> Any:
     refusal.partial = partial
     refusal.side = _side(message, "input")
     return refusal
+
+
+def retryable(error: OmniAPIError) -> bool:
+    """Whether `error` is a rate limit reported by a frame inside the stream."""
+    return isinstance(error, OmniRateLimitError) and error._in_stream  # noqa: SLF001
 
 
 def is_moderation(code: str | None, type_: str | None, message: str) -> bool:

@@ -28,12 +28,7 @@ import time
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from langchain_qwen_omni._clients import openai_module
-from langchain_qwen_omni.errors import (
-    OmniAPIError,
-    OmniRateLimitError,
-    OmniStreamError,
-    QwenOmniError,
-)
+from langchain_qwen_omni.errors import OmniAPIError, OmniStreamError, QwenOmniError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -144,7 +139,7 @@ class _Tries:
         if isinstance(exc, OmniAPIError):
             exc.partial = assembler.partial()
             if (
-                isinstance(exc, OmniRateLimitError)
+                _service_errors().retryable(exc)
                 and not self.yielded
                 and not _holds_content(exc.partial)
             ):

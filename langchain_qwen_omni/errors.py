@@ -99,6 +99,10 @@ class OmniAPIError(QwenOmniError):
             `OmniStreamError` (an empty chunk when nothing was).
     """
 
+    _in_stream = False
+    """Set on errors reported by a frame inside the stream: only those are
+    retried, as rate limits before any content; a body that is no stream is not."""
+
     def __init__(  # noqa: PLR0913 - one keyword per documented field
         self,
         description: str,
@@ -119,10 +123,11 @@ class OmniAPIError(QwenOmniError):
 
 
 class OmniRateLimitError(OmniAPIError):
-    """The service throttled the request (`Throttling*` codes) inside a stream.
+    """The service throttled the request (`Throttling*` codes) after a 200.
 
-    Before any answer reached the caller it is retried like a 429, within
-    `max_retries`; raised once retries run out or after content was received.
+    Reported inside the stream before any answer reached the caller, it is
+    retried like a 429, within `max_retries`; it is raised once retries run
+    out, after content was received, or when a 200 body said it.
     """
 
 

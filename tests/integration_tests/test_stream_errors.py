@@ -397,7 +397,10 @@ async def test_html_body_with_status_200(
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_json_throttling_body_is_retried(raw: RawServer, mode: str) -> None:
+async def test_json_throttling_body_is_typed_not_retried(
+    raw: RawServer, mode: str
+) -> None:
+    # Only frames inside a stream are retried; a 200 body is raised as it is.
     throttled = {
         "code": "Throttling.RateQuota",
         "message": "Requests rate limit exceeded.",
@@ -406,11 +409,11 @@ async def test_json_throttling_body_is_retried(raw: RawServer, mode: str) -> Non
         Reply([json.dumps(throttled).encode()], content_type="application/json"),
         Reply(answer("ok")),
     )
-    _, error, message = await outcome(model(raw), mode, "invoke")
-    assert error is None
-    assert message is not None
-    assert message.text == "ok"
-    assert len(raw.requests) == 2
+    _, error, _ = await outcome(model(raw), mode, "invoke")
+    assert isinstance(error, OmniRateLimitError)
+    assert error.message == "Requests rate limit exceeded."
+    assert error.status == 200
+    assert len(raw.requests) == 1
 
 
 @pytest.mark.parametrize("mode", MODES)
