@@ -15,6 +15,7 @@ its partial answer, so it can cross a process pool or a task queue.
 from __future__ import annotations
 
 import importlib
+import threading
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -168,8 +169,24 @@ _SDK_HYBRIDS = {"OmniContentFilterBadRequestError": "BadRequestError"}
 """Classes built on first use, since the openai SDK is imported lazily."""
 
 
+_HYBRID_LOCK = threading.Lock()
+
+
 def _sdk_hybrid(name: str) -> type[OmniContentFilterError]:
-    """Build `OmniContentFilterError` + the SDK's `BadRequestError`, once."""
+    """Build `OmniContentFilterError` + the SDK's `BadRequestError`, once.
+
+    Once per process, under a lock: pickle finds the class by its name, so
+    two threads must not each build their own.
+    """
+    with _HYBRID_LOCK:
+        built: type[OmniContentFilterError] | None = globals().get(name)
+        if built is None:
+            built = _build_hybrid(name)
+            globals()[name] = built
+        return built
+
+
+def _build_hybrid(name: str) -> type[OmniContentFilterError]:
     sdk_error = getattr(importlib.import_module("openai"), _SDK_HYBRIDS[name])
 
     def __reduce__(self: Any) -> tuple[Any, ...]:  # noqa: N807 - a method
@@ -192,7 +209,6 @@ def _sdk_hybrid(name: str) -> type[OmniContentFilterError]:
             "__reduce__": __reduce__,
         },
     )
-    globals()[name] = hybrid
     return hybrid
 
 
