@@ -55,7 +55,7 @@ RETRY_INITIAL_DELAY = 0.5
 """First pause of this module's retries, doubling; the SDK's own backoff."""
 RETRY_MAX_DELAY = 8.0
 """Longest pause of this module's retries without a `Retry-After`."""
-RETRY_AFTER_MAX = 60.0
+RETRY_AFTER_MAX = 120.0
 """Longest `Retry-After` honoured; a longer one falls back to the backoff."""
 _JSON_CONTENT = {"headers": {"Content-Type": "application/json"}}
 _RETRY_COUNT_HEADER = "x-stainless-retry-count"  # set by the SDK on each try
