@@ -14,8 +14,11 @@ if TYPE_CHECKING:
     from langchain_qwen_omni.audio import OmniAudio, aiter_pcm, iter_pcm
     from langchain_qwen_omni.chat_models import ChatQwenOmni
     from langchain_qwen_omni.errors import (
+        OmniAPIError,
+        OmniContentFilterError,
         OmniConversationError,
         OmniInputError,
+        OmniRateLimitError,
         OmniStreamError,
         QwenOmniError,
     )
@@ -30,9 +33,12 @@ if TYPE_CHECKING:
 _EXPORTS: dict[str, str] = {
     "ChatQwenOmni": "langchain_qwen_omni.chat_models",
     "DescribeVideoTool": "langchain_qwen_omni.tools",
+    "OmniAPIError": "langchain_qwen_omni.errors",
     "OmniAudio": "langchain_qwen_omni.audio",
+    "OmniContentFilterError": "langchain_qwen_omni.errors",
     "OmniConversationError": "langchain_qwen_omni.errors",
     "OmniInputError": "langchain_qwen_omni.errors",
+    "OmniRateLimitError": "langchain_qwen_omni.errors",
     "OmniStreamError": "langchain_qwen_omni.errors",
     "QwenOmniError": "langchain_qwen_omni.errors",
     "aiter_pcm": "langchain_qwen_omni.audio",
@@ -47,9 +53,12 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "ChatQwenOmni",
     "DescribeVideoTool",
+    "OmniAPIError",
     "OmniAudio",
+    "OmniContentFilterError",
     "OmniConversationError",
     "OmniInputError",
+    "OmniRateLimitError",
     "OmniStreamError",
     "QwenOmniError",
     "aiter_pcm",

@@ -9,7 +9,6 @@ a broken stream can hand back everything received so far.
 
 from __future__ import annotations
 
-import binascii
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, AIMessageChunk
@@ -35,10 +34,23 @@ if TYPE_CHECKING:
     from langchain_core.messages.tool import ToolCallChunk
     from langchain_core.outputs import ChatGenerationChunk
 
-__all__ = ["MODEL_PROVIDER", "StreamAssembler", "usage_from_wire"]
+__all__ = ["FINISH_REASONS", "MODEL_PROVIDER", "StreamAssembler", "usage_from_wire"]
 
+FINISH_REASONS = frozenset(
+    {"stop", "length", "tool_calls", "content_filter", "function_call"}
+)
+"""The reasons that say the model finished; any other value counts as none,
+so a stream ending on `"null"` or `""` is reported as cut, not complete."""
 
-_MALFORMED = (TypeError, AttributeError, KeyError, ValueError, binascii.Error)
+_MALFORMED = (
+    TypeError,
+    AttributeError,
+    KeyError,
+    IndexError,
+    ValueError,  # also binascii.Error, UnicodeError and pydantic's errors
+    OverflowError,  # int(1e999): a count or an index out of any range
+    RecursionError,
+)
 
 
 class _MalformedEventError(ValueError):
@@ -146,9 +158,20 @@ class StreamAssembler:
         self._tools: dict[int, dict[str, Any]] = {}
         self._usage: UsageMetadata | None = None
         self._finish_reason: str | None = None
+        self._false_reason: str | None = None
         self._model_name: str | None = None
         self._id: str | None = None
         self._events = 0
+
+    def restart(self) -> None:
+        """Forget everything fed so far, for a retry of the same request.
+
+        A fresh assembler's state replaces this one's, so fields added to
+        `__init__` are reset too.
+        """
+        fresh = type(self)(speech=self._speech, emit=self._emit)
+        vars(self).clear()
+        vars(self).update(vars(fresh))
 
     # ------------------------------------------------------------------ feed
     def feed(self, event: Mapping[str, Any]) -> list[ChatGenerationChunk]:
@@ -158,17 +181,17 @@ class StreamAssembler:
             OmniStreamError: If the event is not a chat completion chunk (or
                 carries undecodable audio); `.partial` holds the answer so far.
         """
+        self._events += 1
         try:
             return self._feed(event)
         except _MALFORMED as exc:
-            msg = f"Malformed stream event #{self._events + 1}: {exc}"
+            msg = f"Malformed stream event #{self._events}: {exc}"
             raise OmniStreamError(msg, partial=self.partial()) from exc
 
     def _feed(self, event: Mapping[str, Any]) -> list[ChatGenerationChunk]:
         if not isinstance(event, dict):
             msg = f"expected a JSON object, got {type(event).__name__}"
             raise _MalformedEventError(msg)
-        self._events += 1
         if self._id is None and isinstance(event.get("id"), str):
             self._id = event["id"]
         if isinstance(event.get("model"), str):
@@ -194,10 +217,14 @@ class StreamAssembler:
         tool_chunks = [self._tool_piece(tc) for tc in delta.get("tool_calls") or ()]
         metadata: dict[str, Any] = {}
         if reason := choice.get("finish_reason"):
-            self._finish_reason = _as_str(reason, "finish_reason")
-            metadata = {"finish_reason": self._finish_reason}
-            if self._model_name:
-                metadata["model_name"] = self._model_name
+            reason = _as_str(reason, "finish_reason")
+            if reason in FINISH_REASONS:
+                self._finish_reason = reason
+                metadata = {"finish_reason": reason}
+                if self._model_name:
+                    metadata["model_name"] = self._model_name
+            else:
+                self._false_reason = reason[:40]
         if not (self._emit and (text or kwargs or tool_chunks or metadata)):
             return None
         return self._chunk(
@@ -279,9 +306,14 @@ class StreamAssembler:
                 (no `finish_reason` was received).
         """
         if self._finish_reason is None:
+            seen = (
+                f" (it sent {self._false_reason!r}, which is no finish reason)"
+                if self._false_reason is not None
+                else ""
+            )
             msg = (
                 f"The answer stream ended after {self._events} events without a "
-                "finish_reason: the connection was probably cut."
+                f"finish_reason{seen}: the connection was probably cut."
             )
             raise OmniStreamError(msg, partial=self.partial())
         kwargs: dict[str, Any] = {}

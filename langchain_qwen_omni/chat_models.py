@@ -176,7 +176,8 @@ class ChatQwenOmni(BaseChatModel):
         timeout: float | None
             Request timeout in seconds.
         max_retries: int
-            Retries of 429/5xx/connection errors before the stream starts.
+            Retries of 429/5xx/connection errors, of breaks before the first
+            event and of in-band rate limits before any content.
 
     Instantiate:
         ```python
@@ -484,7 +485,8 @@ class ChatQwenOmni(BaseChatModel):
     )
     """Request timeout in seconds; the SDK's default when None."""
     max_retries: int = 2
-    """Retries of 429, 5xx and connection errors, before the stream starts."""
+    """Retries of 429, 5xx and connection errors, of breaks before the first event,
+    and of rate limits reported inside the stream before any content."""
     default_headers: dict[str, str] | None = None
     """Headers sent with every request."""
     stream_usage: bool = True

@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -32,7 +33,13 @@ if TYPE_CHECKING:
     from langchain_qwen_omni.chat_models import ChatQwenOmni
     from langchain_qwen_omni.emulator import OmniEmulator
 
-__all__ = ["app", "describe_error", "lift_global_options", "main"]
+__all__ = [
+    "app",
+    "describe_error",
+    "lift_global_options",
+    "main",
+    "mask_url_credentials",
+]
 
 _GLOBAL_FLAGS = frozenset({"--emulator", "--debug"})
 _GLOBAL_VALUED = ("--base-url", "--region")
@@ -176,6 +183,40 @@ def _stderr() -> Console:
 
 
 # ----------------------------------------------------------------- errors
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/?#]*@")
+"""The `user:password@` part of a URL (up to its last `@` before the host)."""
+
+
+def mask_url_credentials(text: str) -> str:
+    """Hide credentials embedded in URLs: `https://u:p@host/` -> `https://***@host/`.
+
+    Args:
+        text: Any text the command line is about to print.
+
+    Returns:
+        The text, with the user and password of every URL in it masked.
+    """
+    return _URL_USERINFO.sub(r"\1***@", text)
+
+
+def _mask_exception(exc: BaseException) -> None:
+    """Mask URL credentials in an error and its causes, before a traceback."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        with contextlib.suppress(AttributeError, TypeError):
+            current.args = tuple(
+                mask_url_credentials(arg) if isinstance(arg, str) else arg
+                for arg in current.args
+            )
+        message = getattr(current, "message", None)
+        if isinstance(message, str):
+            with contextlib.suppress(AttributeError, TypeError):
+                current.message = mask_url_credentials(message)  # type: ignore[attr-defined]
+        current = current.__cause__ or current.__context__
+
+
 def _expected_errors() -> tuple[type[BaseException], ...]:
     """Errors that mean bad input, bad configuration or an API refusal."""
     import openai  # noqa: PLC0415
@@ -229,7 +270,7 @@ def describe_error(exc: BaseException) -> str:
         text = f"{exc}. Install the extras: pip install 'langchain-qwen-omni[all]'."
     else:
         text = str(exc) or type(exc).__name__
-    return " ".join(text.split())
+    return mask_url_credentials(" ".join(text.split()))
 
 
 @contextlib.contextmanager
@@ -239,6 +280,7 @@ def _reported(ctx: typer.Context) -> Iterator[None]:
         yield
     except _expected_errors() as exc:
         if _target(ctx).debug:
+            _mask_exception(exc)
             raise
         _stderr().print(f"[bold red]Error:[/] {_escape(describe_error(exc))}")
         raise typer.Exit(1) from None

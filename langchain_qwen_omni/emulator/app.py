@@ -4,6 +4,11 @@ The app is a thin shell over pure functions: `validate_request` decides
 whether to refuse, `build_answer` decides what to answer, and
 `stream_events` decides how the bytes go out (delays, cuts). Each of those
 can grow new behaviour without changes here.
+
+Whatever a body holds, the answer is a stream or an error in the documented
+envelope: a body that breaks a rule or the answer builder (nesting deeper
+than the parser allows, numbers out of range, shapes no rule foresaw) gets
+a 400 `invalid_parameter_error`, never a 500.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ CHAT_PATHS = ("/compatible-mode/v1/chat/completions", "/v1/chat/completions")
 WRITE_BATCH_BYTES = 64 * 1024
 """Largest write when events are not delayed."""
 _CLOSING_POLL_SECONDS = 0.05
+logger = logging.getLogger(__name__)
 INVALID_JSON_KEY = "_invalid_json"
 """Key under which a body that is not a JSON object is recorded, as text."""
 
@@ -215,7 +221,7 @@ def _parse_body(raw: bytes) -> tuple[dict[str, Any], EmulatorError | None]:
     """Parse a JSON object body, or say why it cannot be used."""
     try:
         body = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # also invalid UTF-8 and deep nesting
         body = None
     if isinstance(body, dict):
         return body, None
@@ -243,27 +249,55 @@ async def _chat_completions(request: Request) -> Response:
         if (response := await fault_response(fault, request)) is not None:
             return response
         fault.apply(options)
-    error = error or validate_request(body, options)
-    if error is not None:
-        return error_response(error)
-    streaming = body.get("stream") is True
-    chunks = build_answer(
-        body if streaming else {**body, "stream_options": {"include_usage": True}},
-        options,
-        completion_id=f"chatcmpl-{uuid.uuid4().hex}",
-        created=int(time.time()),
-        audio_id=f"audio_{uuid.uuid4().hex}",
-    )
+    try:
+        error = error or validate_request(body, options)
+        if error is not None:
+            return error_response(error)
+        streaming = body.get("stream") is True
+        chunks = build_answer(
+            body if streaming else {**body, "stream_options": {"include_usage": True}},
+            options,
+            completion_id=f"chatcmpl-{uuid.uuid4().hex}",
+            created=int(time.time()),
+            audio_id=f"audio_{uuid.uuid4().hex}",
+        )
+    except Exception as exc:  # any body gets an answer in the envelope
+        logger.debug("Refused a body the rules could not read", exc_info=True)
+        return error_response(
+            invalid_parameter(
+                f"The request body is malformed ({type(exc).__name__}); check the "
+                "types and nesting of its fields."
+            )
+        )
     if not streaming:  # only where the facts let stream=false through
         return JSONResponse(whole_completion(chunks))
     events = encode_events(chunks)
     if fault is not None:
         events = fault.rewrite(events)
+    closing = lambda: bool(state.closing)  # noqa: E731 - read at each pause
+    body_bytes = stream_events(events, options, closing)
+    if fault is not None and fault.stall:
+        body_bytes = _stalled(fault.stall, body_bytes, closing)
     return StreamingResponse(
-        stream_events(events, options, lambda: bool(state.closing)),
+        body_bytes,
         media_type="text/event-stream",
         headers={"cache-control": "no-cache"},
     )
+
+
+async def _stalled(
+    seconds: float, events: AsyncIterator[bytes], closing: Callable[[], bool]
+) -> AsyncIterator[bytes]:
+    """Hold `events` back for `seconds` after the headers went out.
+
+    Raises:
+        StreamCutError: When the server stops during the stall.
+    """
+    if not await _sleep(seconds, closing):
+        msg = "stream aborted: the emulator is stopping"
+        raise StreamCutError(msg)
+    async for event in events:
+        yield event
 
 
 async def _health(request: Request) -> Response:

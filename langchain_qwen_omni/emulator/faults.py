@@ -1,8 +1,11 @@
 """Faults the emulator can inject, so clients can be tested against bad days.
 
 A real API throttles, fails, drops connections and stalls; a client is only
-as good as its behaviour then. A `Fault` describes one such failure, and it
-reaches a request in one of two ways:
+as good as its behaviour then. DashScope also fails in ways an OpenAI client
+does not expect: an error frame inside a 200 stream (`inband_error`), a
+moderation refusal of the input or of the answer (`moderation`), a 200 whose
+body is JSON or HTML (`json_body`, `html_body`). A `Fault` describes one
+such failure, and it reaches a request in one of two ways:
 
 - per scenario: `emu.inject(Fault.rate_limit(retry_after=0.1), times=2)`
   queues it for the next matching requests (`match=` picks requests whose
@@ -12,7 +15,11 @@ reaches a request in one of two ways:
   when the emulator runs in another process.
 
 The module is pure apart from `fault_response`, which the app calls to
-answer, stall or drop a request before any answer byte goes out.
+answer, stall or drop a request before any answer byte goes out. Fault
+values are checked when the fault is built: NaN, infinite and negative
+numbers are refused, delays are at most `MAX_DELAY_SECONDS` and oversized
+text at most `MAX_OVERSIZED_BYTES`, so no header can make the server stall
+forever or build an answer that exhausts its memory.
 """
 
 from __future__ import annotations
@@ -21,10 +28,13 @@ import asyncio
 import dataclasses
 import inspect
 import json
+import math
 import socket
 import struct
 import threading
+import uuid
 from typing import TYPE_CHECKING, Any, Literal, get_args
+from urllib.parse import quote, unquote
 
 from langchain_qwen_omni.emulator.errors import EmulatorError, error_body, rate_limited
 
@@ -38,11 +48,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FAULT_HEADER",
+    "HTML_PAGE",
     "MALFORMED_EVENT",
+    "MAX_DELAY_SECONDS",
+    "MAX_OVERSIZED_BYTES",
     "Fault",
     "FaultKind",
     "FaultPlan",
     "fault_response",
+    "inband_frame",
     "oversized_text",
     "request_fault",
 ]
@@ -59,6 +73,11 @@ FaultKind = Literal[
     "malformed",
     "slow",
     "oversized",
+    "inband_error",
+    "moderation",
+    "json_body",
+    "html_body",
+    "stall_before_first_event",
 ]
 
 _KINDS = ", ".join(get_args(FaultKind))
@@ -68,6 +87,30 @@ MALFORMED_EVENT = b'data: {"choices": [{"delta": {"content": \n\n'
 OVERSIZED_FILLER = "oversized "
 """Repeated to build the text of an oversized answer, so tests can rebuild it."""
 DEFAULT_OVERSIZED_BYTES = 8 * 1024 * 1024
+MAX_OVERSIZED_BYTES = 64 * 1024 * 1024
+"""Largest `oversized` text: big enough for any client test, small enough to serve."""
+MAX_DELAY_SECONDS = 3600.0
+"""Longest delay or `Retry-After` a fault may ask for."""
+MAX_TEXT = 2000
+"""Longest code or message an `inband_error` may carry."""
+INBAND_AFTER_EVENTS = 3
+"""Default events before an in-band error: the role delta and some text."""
+THROTTLED_MESSAGE = "Allocated quota exceeded, please increase your quota limit."
+MODERATION_MESSAGES = {
+    "input": "<400> InternalError.Algo.DataInspectionFailed: Input text data may "
+    "contain inappropriate content.",
+    "output": "<400> InternalError.Algo.DataInspectionFailed: Output data may "
+    "contain inappropriate content.",
+}
+"""DashScope's moderation refusals, newer wording (see the facts doc)."""
+HTML_PAGE = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>Tengine</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+"""The page of `Fault.html_body()`: a gateway's error page, sent with status 200."""
+_TEXT_FIELDS = frozenset({"code", "message", "side"})
+_INTEGRAL_FIELDS = frozenset({"status", "after_events", "size"})
 
 _SERVER_ERROR_MESSAGES = {
     500: ("InternalError", "An internal error has occured, please try again later."),
@@ -92,6 +135,10 @@ class Fault:
         chunk_delay: Seconds between SSE events of a `slow` answer.
         first_byte_delay: Seconds a `slow` answer waits before its headers.
         size: Characters of extra text in an `oversized` answer's first event.
+        code: The error code of an `inband_error`.
+        message: The error message of an `inband_error`.
+        side: What `moderation` refuses: `"input"` or `"output"`.
+        seconds: How long `stall_before_first_event` waits after the headers.
     """
 
     kind: FaultKind
@@ -101,23 +148,42 @@ class Fault:
     chunk_delay: float = 0.0
     first_byte_delay: float = 0.0
     size: int = 0
+    code: str = ""
+    message: str = ""
+    side: str = ""
+    seconds: float = 0.0
 
     def __post_init__(self) -> None:
-        """Reject faults that cannot happen, at once rather than mid-request."""
+        """Reject faults that cannot happen, at once rather than mid-request.
+
+        Raises:
+            ValueError: For an unknown kind, a number that is NaN, infinite,
+                negative or over its bound, or a bad text field.
+        """
         if self.kind not in get_args(FaultKind):
             msg = f"unknown fault kind {self.kind!r}; known: {_KINDS}"
             raise ValueError(msg)
-        numbers = {
-            "retry_after": self.retry_after or 0.0,
-            "after_events": self.after_events,
-            "chunk_delay": self.chunk_delay,
-            "first_byte_delay": self.first_byte_delay,
-            "size": self.size,
+        bounds = {
+            "retry_after": (self.retry_after or 0.0, MAX_DELAY_SECONDS),
+            "after_events": (self.after_events, math.inf),
+            "chunk_delay": (self.chunk_delay, MAX_DELAY_SECONDS),
+            "first_byte_delay": (self.first_byte_delay, MAX_DELAY_SECONDS),
+            "seconds": (self.seconds, MAX_DELAY_SECONDS),
+            "size": (self.size, MAX_OVERSIZED_BYTES),
         }
-        for name, value in numbers.items():
-            if value < 0:
-                msg = f"Fault {name} must be >= 0, got {value!r}"
+        for name, (value, bound) in bounds.items():
+            _check_number(name, value, bound)
+        for name in _TEXT_FIELDS:
+            value = getattr(self, name)
+            if not isinstance(value, str) or len(value) > MAX_TEXT:
+                msg = f"Fault {name} must be text of at most {MAX_TEXT} characters"
                 raise ValueError(msg)
+        if self.kind == "moderation" and self.side not in ("input", "output"):
+            msg = f"moderation side must be 'input' or 'output', got {self.side!r}"
+            raise ValueError(msg)
+        if self.kind == "inband_error" and not self.code:
+            msg = "inband_error needs an error code, e.g. 'Throttling.AllocationQuota'"
+            raise ValueError(msg)
 
     # --- constructors ---
 
@@ -165,8 +231,68 @@ class Fault:
 
     @classmethod
     def oversized(cls, size: int = DEFAULT_OVERSIZED_BYTES) -> Fault:
-        """Put `size` extra characters of text in the answer's first event."""
+        """Put `size` extra characters of text in the answer's first event.
+
+        Raises:
+            ValueError: For more than `MAX_OVERSIZED_BYTES`.
+        """
         return cls("oversized", size=size)
+
+    @classmethod
+    def inband_error(
+        cls,
+        code: str = "Throttling.AllocationQuota",
+        message: str = THROTTLED_MESSAGE,
+        after_events: int = INBAND_AFTER_EVENTS,
+        status: int | None = None,
+    ) -> Fault:
+        """Answer 200, stream `after_events` events, then DashScope's error frame.
+
+        The frame is `event:error`, a `:HTTP_STATUS/<status>` comment and
+        `data:{"code", "message", "request_id"}`, as DashScope sends it; the
+        stream ends there. `status` defaults to 429 for `Throttling*` codes,
+        400 for moderation and 500 otherwise.
+        """
+        if status is None:
+            status = _inband_status(code)
+        return cls(
+            "inband_error",
+            code=code,
+            message=message,
+            after_events=after_events,
+            status=status,
+        )
+
+    @classmethod
+    def moderation(
+        cls, side: str = "input", after_events: int = INBAND_AFTER_EVENTS
+    ) -> Fault:
+        """A moderation refusal (`data_inspection_failed`).
+
+        `side="input"`: HTTP 400 with the documented body, before any answer.
+        `side="output"`: the answer starts, then after `after_events` events
+        an in-band `DataInspectionFailed` error frame stops it.
+        """
+        return cls("moderation", side=side, after_events=after_events)
+
+    @classmethod
+    def json_body(cls) -> Fault:
+        """Answer HTTP 200 with a JSON error body instead of an event stream."""
+        return cls("json_body")
+
+    @classmethod
+    def html_body(cls) -> Fault:
+        """Answer HTTP 200 with a gateway's HTML error page instead of events."""
+        return cls("html_body")
+
+    @classmethod
+    def stall_before_first_event(cls, seconds: float = 30.0) -> Fault:
+        """Send the 200 headers, then nothing for `seconds`, then the answer.
+
+        A client whose read timeout is shorter sees a stall before the first
+        event (to retry); one with a longer timeout gets the whole answer.
+        """
+        return cls("stall_before_first_event", seconds=seconds)
 
     # --- the per-request header ---
 
@@ -176,8 +302,15 @@ class Fault:
         constructor = inspect.signature(getattr(Fault, self.kind))
         for name, parameter in constructor.parameters.items():
             value = getattr(self, name)
-            if value is not None and value != parameter.default:
-                parts.append(f"{name}={value:g}")
+            if value is None or value == parameter.default:
+                continue
+            if isinstance(value, str):
+                text = quote(value, safe=".,:/_-()'<>")
+            elif isinstance(value, int):
+                text = str(value)
+            else:
+                text = f"{value:g}" if float(f"{value:g}") == value else repr(value)
+            parts.append(f"{name}={text}")
         return "; ".join(parts)
 
     @classmethod
@@ -196,10 +329,10 @@ class Fault:
             raise ValueError(msg)
         kwargs: dict[str, Any] = {}
         for param in filter(None, params):
-            name, _, number = param.partition("=")
+            name, _, text = param.partition("=")
             name = name.strip()
             try:
-                kwargs[name] = _number(name, number.strip())
+                kwargs[name] = _value(name, text.strip())
             except ValueError:
                 msg = f"{param!r} is not name=number"
                 raise ValueError(msg) from None
@@ -216,6 +349,14 @@ class Fault:
         """The HTTP error answer of this fault, or None if it is no HTTP error."""
         if self.kind == "rate_limit":
             return rate_limited(self.retry_after)
+        if self.kind == "moderation" and self.side == "input":
+            body = error_body(
+                MODERATION_MESSAGES["input"],
+                type_="data_inspection_failed",
+                code="data_inspection_failed",
+            )
+            body.setdefault("id", f"chatcmpl-{uuid.uuid4().hex}")
+            return EmulatorError(400, body)
         if self.kind == "unauthorized":
             body = error_body(
                 "Incorrect API key provided. For details, see: "
@@ -243,18 +384,80 @@ class Fault:
             options.chunk_delay = self.chunk_delay
 
     def rewrite(self, events: list[bytes]) -> list[bytes]:
-        """The SSE events to send instead of `events` (garbled or oversized)."""
+        """The SSE events to send instead of `events`.
+
+        Garbled (`malformed`), grown (`oversized`), or ended by an in-band
+        error frame (`inband_error`, output `moderation`).
+        """
         if self.kind == "malformed":
             at = min(self.after_events, len(events))
             return [*events[:at], MALFORMED_EVENT, *events[at:]]
         if self.kind == "oversized" and events:
             return [_oversized_event(events[0], self.size), *events]
+        if self.kind == "inband_error" or (
+            self.kind == "moderation" and self.side == "output"
+        ):
+            chunks = events[:-1] if events and events[-1] == _DONE else events
+            return [*chunks[: self.after_events], self.frame()]
         return events
 
+    def frame(self) -> bytes:
+        """The in-band error frame of an `inband_error` or output `moderation`."""
+        if self.kind == "moderation":
+            return inband_frame(
+                "DataInspectionFailed", MODERATION_MESSAGES["output"], 400
+            )
+        return inband_frame(self.code, self.message, self.status)
 
-def _number(name: str, text: str) -> float:
-    integral = {"status", "after_events", "size"}
-    return int(text) if name in integral else float(text)
+    @property
+    def stall(self) -> float:
+        """Seconds to wait between the headers and the first event."""
+        return self.seconds if self.kind == "stall_before_first_event" else 0.0
+
+
+_DONE = b"data: [DONE]\n\n"
+
+
+def _value(name: str, text: str) -> Any:
+    """A header parameter's value: text for text fields, else a number."""
+    if name in _TEXT_FIELDS:
+        return unquote(text)
+    return int(text) if name in _INTEGRAL_FIELDS else float(text)
+
+
+def _check_number(name: str, value: float, bound: float) -> None:
+    """Refuse NaN, infinities, negatives and values over `bound`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        msg = f"Fault {name} must be a number, got {value!r}"
+        raise ValueError(msg)  # noqa: TRY004 - one error type for every bad value
+    if not math.isfinite(value):
+        msg = f"Fault {name} must be a finite number, got {value!r}"
+        raise ValueError(msg)
+    if value < 0:
+        msg = f"Fault {name} must be >= 0, got {value!r}"
+        raise ValueError(msg)
+    if value > bound:
+        msg = f"Fault {name} must be at most {bound:g}, got {value!r}"
+        raise ValueError(msg)
+
+
+def _inband_status(code: str) -> int:
+    lowered = code.replace("_", "").lower()
+    if lowered.startswith("throttling"):
+        return 429
+    if "datainspectionfailed" in lowered:
+        return 400
+    return 500
+
+
+def inband_frame(code: str, message: str, status: int) -> bytes:
+    """DashScope's in-band error frame, byte for byte as its docs show it."""
+    data = json.dumps(
+        {"code": code, "message": message, "request_id": str(uuid.uuid4())},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return f"event:error\n:HTTP_STATUS/{status}\ndata:{data}\n\n".encode()
 
 
 def oversized_text(size: int) -> str:
@@ -374,16 +577,28 @@ def request_fault(
 async def fault_response(fault: Fault, request: Request) -> Response | None:
     """Answer, drop or stall a request before its answer starts.
 
-    Returns the error response of a `rate_limit`, `server_error` or
-    `unauthorized` fault; for a
-    `reset`, drops the connection and returns a response that is never sent;
-    for a `slow` fault, waits `first_byte_delay` and returns None, as for
-    faults that act on the stream itself.
+    Returns the error response of a `rate_limit`, `server_error`,
+    `unauthorized` or input `moderation` fault, and the 200 answer of a
+    `json_body` or `html_body` fault; for a `reset`, drops the connection and
+    returns a response that is never sent; for a `slow` fault, waits
+    `first_byte_delay` and returns None, as for faults that act on the
+    stream itself.
     """
-    from starlette.responses import JSONResponse, Response  # noqa: PLC0415 - options import this module; keep it light
+    from starlette.responses import (  # noqa: PLC0415 - options import this module; keep it light
+        HTMLResponse,
+        JSONResponse,
+        Response,
+    )
 
     if (error := fault.error()) is not None:
         return JSONResponse(error.body, status_code=error.status, headers=error.headers)
+    if fault.kind == "json_body":
+        body = error_body(
+            _SERVER_ERROR_MESSAGES[500][1], type_="InternalError", code="InternalError"
+        )
+        return JSONResponse(body, status_code=200)
+    if fault.kind == "html_body":
+        return HTMLResponse(HTML_PAGE, status_code=200)
     if fault.kind == "reset":
         _reset_connection(request)
         await asyncio.sleep(0)  # let the server see the connection lost

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Literal
 
 from langchain_qwen_omni.emulator.faults import FaultPlan
@@ -86,13 +87,14 @@ def check_options(options: EmulatorOptions) -> None:
     if options.cut_after_events is not None and options.cut_after_events < 0:
         msg = f"cut_after_events must be >= 0 or None, got {options.cut_after_events!r}"
         raise ValueError(msg)
-    if options.chunk_delay < 0:
-        msg = f"chunk_delay must be >= 0, got {options.chunk_delay!r}"
+    if not 0 <= options.chunk_delay < math.inf:  # NaN fails too
+        msg = f"chunk_delay must be a finite number >= 0, got {options.chunk_delay!r}"
         raise ValueError(msg)
-    if (
-        options.speech_seconds_per_char < 0
-        or options.min_speech_seconds < 0
-        or options.max_speech_seconds < 0
-    ):
-        msg = "speech lengths must be >= 0"
+    speech = (
+        options.speech_seconds_per_char,
+        options.min_speech_seconds,
+        options.max_speech_seconds,
+    )
+    if not all(0 <= seconds < math.inf for seconds in speech):
+        msg = "speech lengths must be finite numbers >= 0"
         raise ValueError(msg)

@@ -8,6 +8,7 @@ port is known as soon as `start()` returns.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import socket
 import sys
 import threading
@@ -27,11 +28,12 @@ if TYPE_CHECKING:
 
     from langchain_qwen_omni.emulator.faults import Fault, FaultPlan
 
-__all__ = ["OmniEmulator", "serve"]
+__all__ = ["OmniEmulator", "banner", "serve"]
 
 API_PREFIX = "/compatible-mode/v1"
 _BACKLOG = 2048
 _SHUTDOWN_GRACE_SECONDS = 2
+_WILDCARDS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 - naming them, not binding
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -58,6 +60,33 @@ def _url_host(host: str) -> str:
     if host == "::":
         return "[::1]"
     return f"[{host}]" if ":" in host else host
+
+
+def banner(host: str, port: int) -> str:
+    """The line `serve` prints: the address bound, and the URL to give clients.
+
+    On a wildcard or another non-loopback address the emulator is reachable
+    from the network, without authentication, keeping every request it
+    receives; the banner says so instead of showing only a loopback URL.
+    """
+    base_url = f"http://{_url_host(host)}:{port}{API_PREFIX}"
+    if _is_loopback(host):
+        return f"Qwen-Omni emulator listening on {base_url}"
+    bound = f"[{host}]:{port}" if ":" in host else f"{host or '0.0.0.0'}:{port}"  # noqa: S104 - naming it, not binding it
+    wildcard = host in _WILDCARDS
+    where = "every interface" if wildcard else "a network interface"
+    reach = "from this machine" if wildcard else "base URL"
+    return (
+        f"Qwen-Omni emulator listening on {bound} ({where}: no authentication, "
+        f"every request kept in memory); {reach}: {base_url}"
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name
+        return host == "localhost"
 
 
 class _Server(uvicorn.Server):
@@ -291,10 +320,7 @@ def serve(
     app = create_app(EmulatorOptions(**options))
     sock = _bind(host, port)
     actual_port = sock.getsockname()[1]
-    sys.stdout.write(
-        f"Qwen-Omni emulator listening on "
-        f"http://{_url_host(host)}:{actual_port}{API_PREFIX}\n"
-    )
+    sys.stdout.write(banner(host, actual_port) + "\n")
     sys.stdout.flush()
     try:
         _uvicorn_server(app, log_level).run(sockets=[sock])

@@ -19,9 +19,15 @@ import soundfile as sf
 from typer.testing import CliRunner
 
 from langchain_qwen_omni import ChatQwenOmni
-from langchain_qwen_omni.cli import app, describe_error, lift_global_options
+from langchain_qwen_omni.cli import (
+    app,
+    describe_error,
+    lift_global_options,
+    mask_url_credentials,
+)
 from langchain_qwen_omni.emulator import Fault
 from tests import media
+from tests.raw_server import RawServer, Reply, answer
 
 KEY_ENV = {"DASHSCOPE_API_KEY": "sk-emulator"}
 NO_KEY_ENV = {"DASHSCOPE_API_KEY": None}
@@ -461,3 +467,81 @@ def test_emulator_command_serves_in_the_foreground(unused_tcp_port):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+# --- credentials in URLs and errors from the stream ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("https://user:pass@host/v1", "https://***@host/v1"),
+        (
+            "at http://u:p%40ss@127.0.0.1:8/ and HTTPS://k@h?q=1",
+            "at http://***@127.0.0.1:8/ and HTTPS://***@h?q=1",
+        ),
+        ("https://user:p@ss@host:443/x", "https://***@host:443/x"),
+        ("https://host/path@not-userinfo", "https://host/path@not-userinfo"),
+        ("mail me: a@b.c", "mail me: a@b.c"),
+    ],
+)
+def test_url_credentials_are_masked(text, masked):
+    assert mask_url_credentials(text) == masked
+
+
+def test_unreachable_endpoint_with_credentials_never_prints_them(
+    runner, unused_tcp_port
+):
+    url = f"http://admin:hunter2@127.0.0.1:{unused_tcp_port}/compatible-mode/v1"
+    result = run(runner, "--base-url", url, "chat", "hi", env=KEY_ENV)
+
+    assert result.exit_code == 1
+    assert "hunter2" not in result.output
+    assert "admin" not in result.output
+    assert f"Cannot reach the API at http://***@127.0.0.1:{unused_tcp_port}/" in (
+        result.stderr
+    )
+
+
+def test_debug_traceback_masks_credentials_too(runner, unused_tcp_port):
+    url = f"http://admin:hunter2@127.0.0.1:{unused_tcp_port}/compatible-mode/v1"
+    result = run(runner, "--debug", "--base-url", url, "chat", "hi", env=KEY_ENV)
+
+    assert result.exit_code == 1
+    error: BaseException | None = result.exception
+    assert error is not None
+    while error is not None:
+        assert "hunter2" not in str(error)
+        error = error.__cause__ or error.__context__
+    assert "hunter2" not in result.output
+
+
+def test_inband_error_is_one_line_with_the_services_words(runner, emu):
+    emu.inject(Fault.inband_error("Throttling.AllocationQuota", "Quota used up."))
+
+    result = run(
+        runner, "--base-url", emu.base_url, "chat", "Say many words", env=KEY_ENV
+    )
+
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "Throttling.AllocationQuota: Quota used up." in lines[0]
+    assert result.stdout  # the text before the error was printed
+    assert "Traceback" not in result.output
+
+
+def test_hostile_stream_event_is_one_line(runner):
+    # A usage count no integer can hold, after the whole text: one line, exit 1.
+    body = b'data: {"choices": [], "usage": {"prompt_tokens": 1e999}}\n\n'
+    with RawServer() as raw:
+        raw.script(Reply([*answer("All", " of", " it")[:-2], body]))
+        result = run(runner, "--base-url", raw.base_url, "chat", "hi", env=KEY_ENV)
+
+    assert result.exit_code == 1
+    assert result.stdout.startswith("All of it")
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "Malformed stream event" in lines[0]
+    assert "cannot convert float infinity to integer" in lines[0]
+    assert "Traceback" not in result.output

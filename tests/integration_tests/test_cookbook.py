@@ -115,6 +115,25 @@ def test_quickstart_runs_as_a_script():
     assert len(answers(done.stdout)) == 6
 
 
+def test_service_errors(capsys):
+    assert run("service_errors") == 0
+
+    lines = dict(
+        line.split(": ", 1) for line in capsys.readouterr().out.strip().splitlines()
+    )
+    assert lines["no fault"].startswith("complete; kept ")
+    assert lines["moderation of the output"].startswith("moderation stopped the answer")
+    assert "refused by moderation: <400>" in lines["moderation of the input"]
+    assert lines["throttled mid-answer"].startswith(
+        "throttled (Throttling.AllocationQuota)"
+    )
+    assert "(HTTP 200): 502 Bad Gateway" in lines["a gateway page instead of a stream"]
+    assert lines["a dropped connection"].startswith("the stream broke")
+    for name in ("moderation of the output", "throttled mid-answer"):
+        assert "kept 0 characters" not in lines[name]
+        assert "'[qwen3-omni-flash emulator] I received" in lines[name]
+
+
 def test_spoken_reply(tmp_path, capsys):
     target = tmp_path / "reply.wav"
 

@@ -19,7 +19,7 @@ from hypothesis import event as note
 from hypothesis import strategies as st
 
 from langchain_qwen_omni import OmniAudio, OmniStreamError
-from langchain_qwen_omni._stream import StreamAssembler
+from langchain_qwen_omni._stream import FINISH_REASONS, StreamAssembler
 from tests import wire
 from tests.strategies import json_values as shared_json_values
 
@@ -27,8 +27,11 @@ EXAMPLES = settings(
     max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
-json_values = shared_json_values(max_int=2**70, max_text=8, max_leaves=8)
-"""Any JSON value: what `json.loads` can hand the assembler."""
+json_values = shared_json_values(max_int=2**70, max_text=8, max_leaves=8) | st.one_of(
+    st.sampled_from([1e999, -1e999, 10**400, -1, "null", "None", "", "STOP"]),
+    st.floats(),  # NaN and infinities: json.loads reads NaN, Infinity and 1e999
+)
+"""Any JSON value `json.loads` can hand the assembler, hostile numbers included."""
 
 
 # --- good events -------------------------------------------------------------------
@@ -178,7 +181,8 @@ def feed_all(assembler: StreamAssembler, stream: list[Any]) -> Fed:
         fed.text += text_of(event)
         fed.pcm += pcm_of(event)
         fed.finished = fed.finished or any(
-            isinstance(_get(c, "finish_reason"), str) and _get(c, "finish_reason")
+            isinstance(reason := _get(c, "finish_reason"), str)
+            and reason in FINISH_REASONS
             for c in _list(_get(event, "choices"))
         )
         fed.chunk_text.extend(c.text for c in chunks)

@@ -8,9 +8,12 @@ import langchain_qwen_omni
 EXPECTED_ALL = {
     "ChatQwenOmni",
     "DescribeVideoTool",
+    "OmniAPIError",
     "OmniAudio",
+    "OmniContentFilterError",
     "OmniConversationError",
     "OmniInputError",
+    "OmniRateLimitError",
     "OmniStreamError",
     "QwenOmniError",
     "aiter_pcm",

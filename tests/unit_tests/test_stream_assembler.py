@@ -306,3 +306,62 @@ def test_without_emitting_the_aggregate_is_the_same() -> None:
     _, loud = run(events)
     assert quiet.message() == loud.message()
     assert OmniAudio.from_message(quiet.message()).pcm == b"".join(pcm)
+
+
+# --- hostile events and finish reasons ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        wire.usage(prompt_tokens=float("inf")),
+        wire.usage(prompt_tokens=float("nan")),
+        wire.usage(completion_tokens_details={"audio_tokens": 1e999}),
+        wire.event({"tool_calls": [{"index": 1e999, "function": {"name": "f"}}]}),
+        wire.event({"content": ["not", "text"]}),
+    ],
+    ids=["usage-inf", "usage-nan", "details-inf", "tool-index-inf", "content-list"],
+)
+def test_hostile_numbers_and_shapes_end_in_stream_error_with_the_text(bad) -> None:
+    assembler = StreamAssembler(speech=True)
+    for event in [wire.text("All"), wire.text(" of it"), wire.stop()]:
+        assembler.feed(event)
+    with pytest.raises(OmniStreamError, match="Malformed stream event #4") as info:
+        assembler.feed(bad)
+    assert info.value.partial.text == "All of it"
+    assert info.value.partial.response_metadata["finish_reason"] == "stop"
+
+
+@pytest.mark.parametrize("reason", ["null", "None", "undefined", "STOP", "eos"])
+def test_a_finish_reason_that_is_no_reason_counts_as_missing(reason: str) -> None:
+    assembler = StreamAssembler(speech=False)
+    chunks = [
+        c
+        for e in (wire.text("Hi"), wire.event({}, finish_reason=reason))
+        for c in assembler.feed(e)
+    ]
+    assert all("finish_reason" not in c.message.response_metadata for c in chunks)
+    with pytest.raises(OmniStreamError, match=f"it sent '{reason}'") as info:
+        assembler.finish()
+    assert info.value.partial.text == "Hi"
+
+
+@pytest.mark.parametrize("reason", ["stop", "length", "tool_calls", "content_filter"])
+def test_real_finish_reasons_finish(reason: str) -> None:
+    assembler = StreamAssembler(speech=False)
+    assembler.feed(wire.event({}, finish_reason=reason))
+    assembler.finish()
+    assert assembler.message().response_metadata["finish_reason"] == reason
+
+
+def test_restart_forgets_everything_for_a_retry() -> None:
+    assembler = StreamAssembler(speech=True, emit=False)
+    assembler.feed(wire.event({"role": "assistant", "content": ""}))
+    assembler.feed(wire.text("first try"))
+    assembler.restart()
+    assert assembler.partial().text == ""
+    assembler.feed(wire.text("second"))
+    assembler.feed(wire.stop())
+    assert assembler.feed(wire.text("!")) == []  # emit=False survives the restart
+    assembler.finish()
+    assert assembler.message().text == "second!"
