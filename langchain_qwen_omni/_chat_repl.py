@@ -11,6 +11,7 @@ goes on: what was already shown of an answer is kept in the history.
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -50,6 +51,7 @@ Type a message and press Enter. Commands:
   /exit             leave (Ctrl+D does too)"""
 
 _PROMPT = "you> "
+_HELPER_HINT = re.compile(r"use (image|audio|video)_block\(\) for it")
 
 
 def input_lines(prompt: str = _PROMPT) -> Iterator[str]:
@@ -232,7 +234,8 @@ class ChatRepl:
             source = self._resolve(name, argument)
             self.conversation.attach(kind, source)
         except self._expected as exc:
-            self._error(exc)
+            # The helpers' hint names the Python function; here it is a command.
+            self._error(exc, _HELPER_HINT.sub(r"attach it with /\1", str(exc)))
             return True
         count = len(self.conversation.pending)
         what = "it goes" if count == 1 else f"these {count} go"
@@ -287,10 +290,11 @@ class ChatRepl:
     def _note(self, text: str) -> None:
         self._console.print(text, style="dim", markup=False, highlight=False)
 
-    def _error(self, exc: BaseException) -> None:
+    def _error(self, exc: BaseException, text: str | None = None) -> None:
         from rich.markup import escape  # noqa: PLC0415
 
-        self._console.print(f"[bold red]Error:[/] {escape(self._describe(exc))}")
+        line = escape(text or self._describe(exc))
+        self._console.print(f"[bold red]Error:[/] {line}")
 
 
 def _unquoted(text: str) -> str:

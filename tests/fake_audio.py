@@ -11,8 +11,12 @@ Implements `langchain_qwen_omni.playback.AudioDevice`; CI has no audio device.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["FakeDevice", "FakeInput", "FakeOutput", "tone_pcm"]
 
@@ -33,7 +37,8 @@ class FakeOutput:
         self.pieces: list[bytes] = []
         self.closed: str | None = None
         self.close_thread: threading.Thread | None = None
-        self.on_write = None  # optional hook: called with each piece
+        self.on_write: Callable[[bytes], object] | None = None
+        """Called with each piece as it is written, if set."""
 
     def write(self, pcm: bytes) -> None:
         assert self.closed is None, "write after close"
