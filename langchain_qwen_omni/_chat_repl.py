@@ -26,7 +26,7 @@ from langchain_qwen_omni._chat_history import (
     save_conversation,
 )
 from langchain_qwen_omni._echo import echo_answer
-from langchain_qwen_omni.audio import OMNI_CHANNELS, OMNI_SAMPLE_RATE, OmniAudio
+from langchain_qwen_omni.audio import OmniAudio
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -79,12 +79,12 @@ def _typed(prompt: str) -> str | None:
 
 def open_player(device_factory: Callable[[], AudioDevice]) -> AudioDevice | str:
     """The output device if one opens, else the one-line reason it cannot."""
+    from langchain_qwen_omni.playback import probe_output  # noqa: PLC0415
+
     try:
-        device = device_factory()
-        device.open_output(OMNI_SAMPLE_RATE, OMNI_CHANNELS).close(drain=False)
+        return probe_output(device_factory())
     except (ImportError, OSError) as exc:  # no extra, no PortAudio, no device
         return " ".join(str(exc).split())
-    return device
 
 
 class ChatRepl:

@@ -64,6 +64,7 @@ __all__ = [
     "default_device",
     "play_audio",
     "play_stream",
+    "probe_output",
     "record",
 ]
 
@@ -282,6 +283,25 @@ class SoundDevice:
 def default_device() -> AudioDevice:
     """The device used when a function is given none: the system's, via sounddevice."""
     return SoundDevice()
+
+
+def probe_output(device: AudioDevice | None = None) -> AudioDevice:
+    """Open the output once and close it: check before a request is spent.
+
+    `play_stream` opens the device at the first piece of speech, after the
+    answer has begun; an app that would rather skip playback than lose an
+    answer checks first.
+
+    Returns:
+        The device, known to open.
+
+    Raises:
+        ModuleNotFoundError: Without the `playback` extra (with its install line).
+        OmniDeviceError: Without PortAudio or an output device.
+    """
+    found = device or default_device()
+    found.open_output(OMNI_SAMPLE_RATE, OMNI_CHANNELS).close(drain=False)
+    return found
 
 
 # ---------------------------------------------------------------- playing
