@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import collections.abc
 import math
 import sys
 import threading
-from collections.abc import AsyncIterable as AsyncIterableABC
 from typing import TYPE_CHECKING, Any, Protocol, overload
 
 from langchain_qwen_omni._extras import require
@@ -410,7 +410,7 @@ def play_stream(
         ModuleNotFoundError: Without the `playback` extra (with its install line).
         OmniDeviceError: Without PortAudio or an output device.
     """
-    if isinstance(chunks, AsyncIterableABC):
+    if isinstance(chunks, collections.abc.AsyncIterable):
         return _aplay_stream(chunks, device)
     live = _LivePlayback(device)
     drain = False
