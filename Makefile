@@ -46,7 +46,7 @@ $(STAMP): pyproject.toml
 
 # The dev set includes the demo's; without it, only the package and `cli`.
 # uv fetches the ~40 packages in parallel where pip fetches them one by one
-# (seconds instead of a minute on a fresh clone); pip is the fallback.
+# (about half the time on a fresh clone); pip is the fallback.
 $(DEMO_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	( $(BIN)/python -m pip install --quiet --disable-pip-version-check uv \
