@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import html
 import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
     from langchain_core.messages import BaseMessage
+
+    from langchain_qwen_omni.playback import AudioDevice
 
 __all__ = [
     "OMNI_CHANNELS",
@@ -258,6 +261,57 @@ class OmniAudio:
             subtype=subtype,
         )
         return target
+
+    # --- showing and hearing (additive: decoding stays above) ---
+
+    def __repr__(self) -> str:
+        """A one-line summary: duration, rate, channels and the transcript's head.
+
+        `print(audio)` shows this too; the samples stay out of logs.
+        """
+        layout = "mono" if self.channels == 1 else f"{self.channels} channels"
+        head = _head(self.transcript, _REPR_TRANSCRIPT_CHARS)
+        return (
+            f"OmniAudio({self.duration:.2f} s, {self.sample_rate} Hz, {layout}, "
+            f"transcript={head!r})"
+        )
+
+    def _repr_html_(self) -> str:
+        """A player for notebooks: an `<audio>` element holding a WAV data URL."""
+        wav = base64.b64encode(self.to_wav_bytes()).decode("ascii")
+        caption = html.escape(_head(self.transcript, _HTML_TRANSCRIPT_CHARS))
+        summary = html.escape(
+            f"{self.duration:.2f} s, {self.sample_rate} Hz"
+            + ("" if self.channels == 1 else f", {self.channels} channels")
+        )
+        return (
+            f'<figure style="margin:0"><audio controls preload="metadata" '
+            f'src="data:audio/wav;base64,{wav}"></audio>'
+            f"<figcaption>{summary}: {caption}</figcaption></figure>"
+        )
+
+    def play(self, *, device: AudioDevice | None = None) -> None:
+        """Play the speech on the default output device and wait until it ends.
+
+        Needs the `playback` extra (`sounddevice`); without it the error
+        names the install line.
+
+        Args:
+            device: Where to play; the system's default output when None.
+        """
+        from langchain_qwen_omni.playback import play_audio  # noqa: PLC0415  # extra
+
+        play_audio(self, device=device)
+
+
+_REPR_TRANSCRIPT_CHARS = 40
+_HTML_TRANSCRIPT_CHARS = 400
+
+
+def _head(text: str, limit: int) -> str:
+    """The first `limit` characters of `text` on one line, with `...` if cut."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3].rstrip() + "..."
 
 
 class _SampleAligner:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
+import itertools
 import json
 import os
 import re
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 
     from langchain_qwen_omni.chat_models import ChatQwenOmni
     from langchain_qwen_omni.emulator import OmniEmulator
+    from langchain_qwen_omni.playback import AudioDevice
 
 __all__ = [
     "app",
@@ -103,6 +106,8 @@ app = typer.Typer(
 
 Region = Literal["intl", "cn", "us", "hk"]
 Strategy = Literal["auto", "segments", "frames"]
+TranscriptMode = Literal["content", "transcript", "mixed"]
+LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
 
 MISSING_KEY = (
     "No DashScope API key: set one with `export DASHSCOPE_API_KEY=sk-...` "
@@ -353,6 +358,10 @@ def _root(  # noqa: PLR0913  # one parameter per documented option
 def _media_source(option: str, value: str) -> str:
     """Check a local media path early, naming the option; URLs pass as given.
 
+    Returns:
+        The URL, or the file's absolute path (symlinks resolved), so that
+        `media/clip.mp4` means the same wherever it is used next.
+
     Raises:
         _CommandError: When the path is not a readable file.
     """
@@ -366,7 +375,7 @@ def _media_source(option: str, value: str) -> str:
     if not os.access(path, os.R_OK):
         msg = f"Cannot read {option} {value}: permission denied."
         raise _CommandError(msg)
-    return str(path)
+    return str(path.resolve())  # relative paths mean the working directory
 
 
 def _user_content(
@@ -396,8 +405,8 @@ def _check_speech_target(audio: Path | None, voice: str | None) -> None:
     """Refuse speech options that cannot work before spending a request.
 
     Raises:
-        typer.BadParameter: For a suffix no writer supports, or a voice
-            without `--audio`.
+        typer.BadParameter: For a suffix no writer supports, a folder that
+            does not exist, or a voice without `--audio`.
     """
     if voice is not None and audio is None:
         msg = "a voice needs speech: add --audio OUT.wav"
@@ -407,35 +416,118 @@ def _check_speech_target(audio: Path | None, voice: str | None) -> None:
     if audio is not None and audio.suffix.lower() not in SPEECH_FILE_SUFFIXES:
         msg = f"{audio.name!r}: use one of {', '.join(SPEECH_FILE_SUFFIXES)}"
         raise typer.BadParameter(msg, param_hint="--audio")
+    if audio is not None and not audio.parent.is_dir():
+        msg = (
+            f"the folder {audio.parent} does not exist: create it "
+            f"(mkdir -p {audio.parent}) or save elsewhere"
+        )
+        raise typer.BadParameter(msg, param_hint="--audio")
 
 
 def _show_answer(chunks: Iterable[BaseMessage], console: Console) -> list[BaseMessage]:
     """Print reasoning (stderr, dimmed) and answer text (stdout) as they come."""
-    received: list[BaseMessage] = []
-    thinking = False
-    for chunk in chunks:
-        received.append(chunk)
-        reasoning = chunk.additional_kwargs.get("reasoning_content")
-        if isinstance(reasoning, str) and reasoning:
-            if not thinking:
-                console.print("Thinking: ", style="dim", end="")
-                thinking = True
-            console.print(reasoning, style="dim italic", end="", markup=False)
-        if text := chunk.text:
-            if thinking:
-                console.print()
-                thinking = False
-            sys.stdout.write(text)
-            sys.stdout.flush()
-    sys.stdout.write("\n")
-    return received
+    from langchain_qwen_omni._echo import echo_answer  # noqa: PLC0415
+
+    return list(echo_answer(chunks, console))
+
+
+def _player(console: Console, *, saving: bool) -> AudioDevice | None:
+    """The output device for live speech, or None after a one-line hint."""
+    from langchain_qwen_omni import playback  # noqa: PLC0415
+    from langchain_qwen_omni._chat_repl import open_player  # noqa: PLC0415
+
+    found = open_player(playback.default_device)
+    if not isinstance(found, str):
+        return found
+    kept = "" if saving else " Keep it with --audio-dir DIR (or --audio OUT.wav)."
+    console.print(f"Speech is not played: {found}{kept}", style="dim", markup=False)
+    return None
+
+
+def _converse(  # noqa: PLR0913  # the session's settings, all keyword-only
+    llm: ChatQwenOmni,
+    *,
+    first: str | None,
+    system: str | None,
+    attachments: list[tuple[str, str]],
+    speak: bool,
+    audio_dir: Path | None,
+) -> None:
+    """Hold an interactive conversation on stdin until /exit or end of input."""
+    from langchain_qwen_omni._chat_history import Conversation  # noqa: PLC0415
+    from langchain_qwen_omni._chat_repl import ChatRepl, input_lines  # noqa: PLC0415
+
+    console = _stderr()
+    conversation = Conversation(system=system)
+    for option, source in attachments:  # --image/--audio-in/--video: the first turn's
+        kind = "audio" if option == "--audio-in" else option.removeprefix("--")
+        conversation.attach(kind, _media_source(option, source))  # type: ignore[arg-type]
+    if audio_dir is not None and not audio_dir.is_dir():
+        audio_dir.mkdir(parents=True)
+        console.print(f"Created {_escape(str(audio_dir))} for the spoken answers.")
+    repl = ChatRepl(
+        llm,
+        console=console,
+        describe_error=describe_error,
+        expected_errors=_expected_errors(),
+        resolve_media=_media_source,
+        conversation=conversation,
+        speak=speak,
+        player=_player(console, saving=audio_dir is not None) if speak else None,
+        audio_dir=audio_dir,
+    )
+    spoken = ", spoken answers" if speak else ""
+    console.print(
+        f"Chatting with {_escape(llm.model)}{spoken}. /help lists the commands; "
+        "/exit or Ctrl+D leaves.",
+        style="dim",
+    )
+    lines = input_lines()
+    repl.run(itertools.chain([first], lines) if first else lines)
+
+
+def _check_mode_options(
+    audio: Path | None, audio_dir: Path | None, *, conversation: bool
+) -> None:
+    """Refuse the options of one mode given to the other, saying which to use.
+
+    Raises:
+        typer.BadParameter: For `--audio` in a conversation, `--audio-dir`
+            for a single answer.
+    """
+    if conversation and audio is not None:
+        msg = "a conversation saves each spoken answer: use --audio-dir DIR"
+        raise typer.BadParameter(msg, param_hint="--audio")
+    if not conversation and audio_dir is not None:
+        msg = "for a single answer use --audio OUT.wav (or leave out the prompt)"
+        raise typer.BadParameter(msg, param_hint="--audio-dir")
 
 
 @app.command()
 def chat(  # noqa: PLR0913  # one parameter per documented option
     ctx: typer.Context,
     *,
-    prompt: Annotated[str, typer.Argument(help="What to ask.")],
+    prompt: Annotated[
+        str | None,
+        typer.Argument(
+            help="What to ask. Leave it out for a conversation.", show_default=False
+        ),
+    ] = None,
+    interactive: Annotated[
+        bool,
+        typer.Option(
+            "--interactive",
+            "-i",
+            help="Hold a conversation (the default without a prompt); a prompt "
+            "becomes its first message.",
+        ),
+    ] = False,
+    system: Annotated[
+        str | None,
+        typer.Option(
+            help="System message: how the model should answer.", show_default=False
+        ),
+    ] = None,
     image: Annotated[
         list[str] | None,
         typer.Option(help="Image path or URL; repeat for several.", show_default=False),
@@ -464,6 +556,23 @@ def chat(  # noqa: PLR0913  # one parameter per documented option
             show_default=False,
         ),
     ] = None,
+    audio_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--audio-dir",
+            help="In a conversation: speak, and save each spoken answer here "
+            "(created if missing).",
+            show_default=False,
+        ),
+    ] = None,
+    speak: Annotated[
+        bool,
+        typer.Option(
+            "--speak",
+            help="Spoken answers, played as they stream (needs the playback extra "
+            "and a sound device). --voice and --audio-dir imply it in a conversation.",
+        ),
+    ] = False,
     stream: Annotated[
         bool, typer.Option(help="Print the answer as it arrives.")
     ] = True,
@@ -471,44 +580,92 @@ def chat(  # noqa: PLR0913  # one parameter per documented option
         bool, typer.Option(help="Thinking mode (flash models; text answers only).")
     ] = False,
 ) -> None:
-    """Ask a question, optionally about an image, audio or video, and print the answer.
+    """Ask about text, an image, audio or video, or hold a conversation.
 
-    With --audio OUT.wav the answer is spoken too: the speech is saved and its
-    duration printed.
+    With a prompt: one answer. With --audio OUT.wav the answer is spoken too:
+    the speech is saved and its duration printed; --speak plays it.
+
+    Without a prompt (or with -i): a conversation with history. Type
+    messages; /image, /audio and /video PATH attach media to the next one,
+    /save and /load FILE keep it, /clear, /help, /exit.
     """
-    from langchain_core.messages import HumanMessage  # noqa: PLC0415
-
-    from langchain_qwen_omni.audio import OmniAudio  # noqa: PLC0415
-
-    _check_speech_target(audio, voice)
+    conversation = interactive or prompt is None
+    _check_mode_options(audio, audio_dir, conversation=conversation)
+    speak = speak or (conversation and (voice is not None or audio_dir is not None))
+    _check_speech_target(audio, voice if not speak else None)
     fields: dict[str, Any] = {}
     if model:
         fields["model"] = model
-    if audio is not None:
+    if audio is not None or speak:
         fields["modalities"] = ["text", "audio"]
     if voice:
         fields["voice"] = voice
     if thinking:
         fields["enable_thinking"] = True
-    console = _stderr()
     with _reported(ctx):
-        content = _user_content(prompt, image or [], audio_in, video)
-        llm = _target(ctx).chat_model(ctx, **fields)
-        messages = [HumanMessage(content=content)]
-        if stream:
-            chunks = _show_answer(llm.stream(messages), console)
-            speech = OmniAudio.from_chunks(chunks) if audio else None
-        else:
-            answer = llm.invoke(messages)
-            _show_answer([answer], console)
-            speech = OmniAudio.from_message(answer) if audio else None
-        if speech is not None and audio is not None:
-            audio.parent.mkdir(parents=True, exist_ok=True)
-            speech.save(audio)
-            console.print(
-                f"Saved {speech.duration:.2f} s of speech "
-                f"({speech.sample_rate} Hz, mono) to {_escape(str(audio))}"
+        if conversation:
+            media = [("--image", item) for item in image or []]
+            media += [("--audio-in", audio_in)] if audio_in else []
+            media += [("--video", video)] if video else []
+            _converse(
+                _target(ctx).chat_model(ctx, **fields),
+                first=prompt,
+                system=system,
+                attachments=media,
+                speak=speak,
+                audio_dir=audio_dir,
             )
+            return
+        _answer_once(
+            _target(ctx).chat_model(ctx, **fields),
+            _user_content(prompt or "", image or [], audio_in, video),
+            system=system,
+            audio=audio,
+            speak=speak,
+            stream=stream,
+        )
+
+
+def _answer_once(  # noqa: PLR0913  # the command's settings, all keyword-only
+    llm: ChatQwenOmni,
+    content: str | list[str | dict[str, Any]],
+    *,
+    system: str | None,
+    audio: Path | None,
+    speak: bool,
+    stream: bool,
+) -> None:
+    """Print one answer; play its speech with `speak`, save it to `audio`."""
+    from langchain_core.messages import HumanMessage, SystemMessage  # noqa: PLC0415
+
+    from langchain_qwen_omni._echo import echo_answer  # noqa: PLC0415
+    from langchain_qwen_omni.audio import OmniAudio  # noqa: PLC0415
+
+    console = _stderr()
+    messages: list[BaseMessage] = [SystemMessage(system)] if system else []
+    messages.append(HumanMessage(content=content))
+    player = _player(console, saving=audio is not None) if speak else None
+    spoken = audio is not None or speak
+    speech: OmniAudio | None = None
+    if stream and player is not None:
+        from langchain_qwen_omni.playback import play_stream  # noqa: PLC0415
+
+        speech = play_stream(echo_answer(llm.stream(messages), console), device=player)
+    elif stream:
+        chunks = _show_answer(llm.stream(messages), console)
+        speech = OmniAudio.from_chunks(chunks) if spoken else None
+    else:
+        answer = llm.invoke(messages)
+        _show_answer([answer], console)
+        speech = OmniAudio.from_message(answer) if spoken else None
+        if speech is not None and player is not None:
+            speech.play(device=player)
+    if speech is not None and audio is not None:
+        speech.save(audio)
+        console.print(
+            f"Saved {speech.duration:.2f} s of speech "
+            f"({speech.sample_rate} Hz, mono) to {_escape(str(audio))}"
+        )
 
 
 # --------------------------------------------------------------- describe
@@ -637,20 +794,75 @@ def describe(  # noqa: PLR0913  # one parameter per documented option
 
 # --------------------------------------------------------------- emulator
 @app.command()
-def emulator(
+def emulator(  # noqa: PLR0913  # the options of `python -m langchain_qwen_omni.emulator`
+    ctx: typer.Context,
+    *,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[
         int, typer.Option(min=0, max=65535, help="TCP port; 0 picks a free one.")
     ] = 8000,
+    transcript_mode: Annotated[
+        TranscriptMode,
+        typer.Option(
+            help="Where a spoken answer's text goes: delta.content, "
+            "delta.audio.transcript (as older turbo models send it), or mixed "
+            "(pieces take turns between the two)."
+        ),
+    ] = "content",
+    unpadded_audio: Annotated[
+        bool,
+        typer.Option(help="Send audio pieces' base64 without '=' padding."),
+    ] = False,
+    answer: Annotated[
+        str | None,
+        typer.Option(
+            help="A fixed answer text (default: describe the request).",
+            show_default=False,
+        ),
+    ] = None,
+    chunk_delay: Annotated[
+        float, typer.Option(min=0.0, help="Seconds between streamed events.")
+    ] = 0.0,
+    text_pieces: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Split the answer text into this many deltas (default: one per word).",
+            show_default=False,
+        ),
+    ] = None,
+    log_level: Annotated[
+        LogLevel, typer.Option(help="How much the server logs.")
+    ] = "info",
 ) -> None:
     """Run the Omni API emulator in the foreground until Ctrl+C.
 
     A test double, not a model: it enforces the API's rules and streams
-    answers that describe what it received, with synthetic speech.
+    answers that describe what it received, with synthetic speech. Its
+    options are those of `python -m langchain_qwen_omni.emulator`.
     """
     from langchain_qwen_omni.emulator.server import serve  # noqa: PLC0415
 
-    serve(host, port)
+    with _reported(ctx):
+        try:
+            serve(
+                host,
+                port,
+                log_level=log_level,
+                transcript_mode=transcript_mode,
+                unpadded_audio=unpadded_audio,
+                answer=answer,
+                chunk_delay=chunk_delay,
+                text_pieces=text_pieces,
+            )
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            msg = (
+                f"Port {port} on {host} is already in use (another emulator?): "
+                "pick a free one with --port, or --port 0 for any."
+            )
+            raise _CommandError(msg) from None
 
 
 # ------------------------------------------------------------------- demo

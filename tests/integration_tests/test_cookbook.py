@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING
 import pytest
 import soundfile as sf
 
+from langchain_qwen_omni import playback
 from tests import media
+from tests.fake_audio import FakeDevice
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -313,3 +315,36 @@ def test_agent_with_media(capsys):
     answer = out.index("answer: ")
     assert call < result < answer
     assert "30.00" in out[answer:]
+
+
+def test_voice_question(capsys, tmp_path, monkeypatch):
+    device = FakeDevice()
+    monkeypatch.setattr(playback, "default_device", lambda: device)
+    target = tmp_path / "answer.wav"
+
+    assert run("voice_question", "--seconds", "0.5", "--out", str(target)) == 0
+
+    out = capsys.readouterr().out
+    (microphone,) = device.inputs
+    assert sum(microphone.reads) == 8000  # 0.5 s at 16 kHz
+    assert "Media: 1 input_audio. Inline media: input_audio 1: wav, 0.50 s" in out
+    assert re.search(
+        r"OmniAudio\(\d+\.\d\d s, 24000 Hz, mono, transcript='\[qwen3-omni-flash", out
+    )
+    (speaker,) = device.played
+    samples, _ = sf.read(target, dtype="int16")
+    assert speaker.pcm == samples.tobytes()  # what was heard is what was saved
+
+
+def test_voice_question_without_a_sound_device(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "sounddevice", None)
+    target = tmp_path / "answer.wav"
+
+    assert run("voice_question", "--out", str(target)) == 0
+
+    captured = capsys.readouterr()
+    assert "Cannot record: " in captured.err
+    assert 'pip install "langchain-qwen-omni[playback]"' in captured.err
+    assert "Not played: " in captured.err
+    assert "input_audio 1: wav, 2.00 s" in captured.out  # the generated sample
+    assert sf.info(target).samplerate == 24_000

@@ -27,8 +27,9 @@ import pytest
 import soundfile as sf
 from typing_extensions import Self
 
-from langchain_qwen_omni import ChatQwenOmni
+from langchain_qwen_omni import ChatQwenOmni, playback
 from tests import media
+from tests.fake_audio import FakeDevice
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -254,6 +255,8 @@ def test_readme_examples_run_against_the_emulator(emu, tmp_path, monkeypatch):
     (tmp_path / "photo.png").write_bytes(media.png(640, 480))
     (tmp_path / "question.wav").write_bytes(media.wav(10.0))
     (tmp_path / "clip.mp4").write_bytes(media.mp4(10.0))
+    device = FakeDevice()
+    monkeypatch.setattr(playback, "default_device", lambda: device)
     markdown = (ROOT / "README.md").read_text(encoding="utf-8")
     namespace: dict[str, object] = {"__name__": "readme_examples"}
 
@@ -266,4 +269,8 @@ def test_readme_examples_run_against_the_emulator(emu, tmp_path, monkeypatch):
     assert count([namespace["photo"]]) == 303
     assert count([namespace["speech"]]) == 128
     assert len(b"".join(FakeOutputStream.played)) > 24_000  # half a second and more
+    assert len(device.played) == 4  # play_stream twice, play(), the spoken reply
+    assert all(output.closed == "drained" for output in device.played)
+    assert device.played[1].pcm == device.played[0].pcm  # audio.play() replays it
+    assert sum(device.inputs[0].reads) == 5 * 16_000  # record(seconds=5)
     assert any(r.body.get("modalities") == ["text", "audio"] for r in emu.requests)
