@@ -97,8 +97,8 @@ async def realtime_endpoint(websocket: WebSocket) -> None:
         websocket,
         model=model,
         options=options,
+        state=state,
         record=record,
-        drop=state.take_drop(options),
         closing=lambda: bool(app_state.closing),
     )
     await session.run()
@@ -122,16 +122,17 @@ class EmulatedSession:
         *,
         model: str,
         options: RealtimeOptions,
+        state: RealtimeState,
         record: RecordedSession,
-        drop: bool,
         closing: Callable[[], bool],
     ) -> None:
         """Prepare the session; `run()` serves it."""
         self.ws = websocket
         self.model = model
         self.options = options
+        self.state = state
         self.record = record
-        self.drop = drop
+        self.drop = state.take_drop(options)
         self.closing = closing
         self.facts: ModelFacts | None = model_facts(model)
         self.config: dict[str, Any] = {}
@@ -144,11 +145,10 @@ class EmulatedSession:
         self.speech_start_ms = 0
         self.last_item: str | None = None
         self.transcripts: list[str] = []
-        self.turns = 0
-        self.answers = 0
         self.pending_calls: dict[str, str] = {}
         self.results: list[tuple[str, str]] = []
         self.response: asyncio.Task[None] | None = None
+        self.response_id: str | None = None
         self.cancel_event = asyncio.Event()
         self.audio_deltas = 0
         self.started = time.monotonic()
@@ -337,12 +337,7 @@ class EmulatedSession:
             await self._start_response()
 
     async def _commit(self, item_id: str, speech_bytes: int) -> None:
-        transcript = (
-            self.options.transcripts[self.turns % len(self.options.transcripts)]
-            if self.options.transcripts
-            else describe_audio(speech_bytes)
-        )
-        self.turns += 1
+        transcript = self.state.next_transcript(self.options) or describe_audio(speech_bytes)
         for server_event in commit_events(item_id, self.last_item):
             await self.send(server_event)
         self.last_item = item_id
@@ -408,8 +403,8 @@ class EmulatedSession:
         await self._start_response()
 
     async def _on_response_cancel(self, event: Mapping[str, Any]) -> None:
-        del event
-        if self.response is None:
+        named = event.get("response_id")
+        if self.response is None or (named is not None and named != self.response_id):
             await self.send(
                 error_event(
                     "Cancellation failed: no active response found.",
@@ -461,7 +456,8 @@ class EmulatedSession:
             )
             return
         self.cancel_event = asyncio.Event()
-        self.response = asyncio.create_task(self._respond(new_id("resp")))
+        self.response_id = new_id("resp")
+        self.response = asyncio.create_task(self._respond(self.response_id))
 
     async def _cancel_response(self) -> None:
         task = self.response
@@ -516,12 +512,7 @@ class EmulatedSession:
         voice: str,
     ) -> None:
         assert self.facts is not None  # noqa: S101
-        scripted = (
-            self.options.answers[self.answers % len(self.options.answers)]
-            if self.options.answers and not results
-            else None
-        )
-        self.answers += 1
+        scripted = None if results else self.state.next_answer(self.options)
         text = answer_text(transcript, results, scripted)
         output_format = str(self.config.get("output_audio_format") or self.facts.default_output_format)
         rate = self.facts.output_formats.get(output_format, _SPEECH_RATE)

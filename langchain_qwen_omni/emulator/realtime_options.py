@@ -154,6 +154,8 @@ class RealtimeState:
         self._lock = threading.Lock()
         self._sessions: list[RecordedSession] = []
         self._drops = 0
+        self._turns = 0
+        self._answers = 0
 
     @property
     def sessions(self) -> list[RecordedSession]:
@@ -178,11 +180,29 @@ class RealtimeState:
             self._drops += 1
             return True
 
+    def next_transcript(self, options: RealtimeOptions) -> str | None:
+        """The next scripted transcript, counted across connections; `None` if none."""
+        if not options.transcripts:
+            return None
+        with self._lock:
+            self._turns += 1
+            return options.transcripts[(self._turns - 1) % len(options.transcripts)]
+
+    def next_answer(self, options: RealtimeOptions) -> str | None:
+        """The next scripted answer, counted across connections; `None` if none."""
+        if not options.answers:
+            return None
+        with self._lock:
+            self._answers += 1
+            return options.answers[(self._answers - 1) % len(options.answers)]
+
     def clear(self) -> None:
-        """Forget sessions and reset the fault counter."""
+        """Forget sessions and reset the fault and script counters."""
         with self._lock:
             self._sessions.clear()
             self._drops = 0
+            self._turns = 0
+            self._answers = 0
 
     def reset(self, **options: Any) -> RealtimeOptions:
         """Fresh options (with these changes) and no records; returns the options."""

@@ -249,7 +249,7 @@ class EventDispatcher:
                 interrupted = answer.response_id
                 self.interrupted.add(answer.response_id)
                 self._cancel_pending = True
-                actions.send.append(response_cancel())
+                actions.send.append(response_cancel(answer.response_id))
         actions.events.append(
             SpeechStarted(
                 item_id=string_field(event, "item_id"),

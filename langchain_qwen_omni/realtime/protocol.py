@@ -83,9 +83,11 @@ def response_create() -> dict[str, Any]:
     return _event("response.create")
 
 
-def response_cancel() -> dict[str, Any]:
-    """`response.cancel`: stop the answer in progress."""
-    return _event("response.cancel")
+def response_cancel(response_id: str | None = None) -> dict[str, Any]:
+    """`response.cancel`: stop the answer in progress (only that one, when named)."""
+    if response_id is None:
+        return _event("response.cancel")
+    return _event("response.cancel", response_id=response_id)
 
 
 def function_call_output(call_id: str, output: str) -> dict[str, Any]:
