@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from langchain_qwen_omni.emulator.answers import encode_events
 from langchain_qwen_omni.emulator.errors import EmulatorError, invalid_parameter
@@ -286,7 +286,9 @@ def create_app(
     `app.state.realtime` holds the realtime endpoint's options and sessions.
     """
     _install_log_filter()
-    routes = [Route(path, _chat_completions, methods=["POST"]) for path in CHAT_PATHS]
+    routes: list[BaseRoute] = [
+        Route(path, _chat_completions, methods=["POST"]) for path in CHAT_PATHS
+    ]
     routes.append(Route("/health", _health, methods=["GET"]))
     routes.append(WebSocketRoute(REALTIME_PATH, realtime_endpoint))
     app = Starlette(routes=routes)

@@ -116,7 +116,7 @@ async def _deny(websocket: WebSocket, status: int, code: str, message: str) -> N
 class EmulatedSession:
     """One realtime connection: configuration, audio buffer, VAD, answers."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913  # what one connection is made of
         self,
         websocket: WebSocket,
         *,
@@ -166,7 +166,13 @@ class EmulatedSession:
             return
         self.config = default_session(self.model, self.facts, new_id("sess"))
         self._configure_vad()
-        await self.send({"event_id": new_id("event"), "type": "session.created", "session": self.config})
+        await self.send(
+            {
+                "event_id": new_id("event"),
+                "type": "session.created",
+                "session": self.config,
+            }
+        )
         self._cap = asyncio.create_task(self._watch_cap())
         try:
             await self._receive_loop()
@@ -187,15 +193,24 @@ class EmulatedSession:
                 return
             text = message.get("text")
             if text is None:
-                await self.send(error_event("Binary frames are not supported; send JSON text.", code="invalid_event"))
+                await self.send(
+                    error_event(
+                        "Binary frames are not supported; send JSON text.",
+                        code="invalid_event",
+                    )
+                )
                 continue
             try:
                 event = json.loads(text)
             except ValueError:
-                await self.send(error_event("The event is not valid JSON.", code="invalid_json"))
+                await self.send(
+                    error_event("The event is not valid JSON.", code="invalid_json")
+                )
                 continue
             if not isinstance(event, dict):
-                await self.send(error_event("An event must be a JSON object.", code="invalid_event"))
+                await self.send(
+                    error_event("An event must be a JSON object.", code="invalid_event")
+                )
                 continue
             self.record.record(event)
             await self.handle(event)
@@ -225,11 +240,15 @@ class EmulatedSession:
         while self.open and time.monotonic() < deadline:
             if self.closing():
                 return
-            await asyncio.sleep(min(_SLICE_SECONDS * 10, max(deadline - time.monotonic(), 0)))
+            await asyncio.sleep(
+                min(_SLICE_SECONDS * 10, max(deadline - time.monotonic(), 0))
+            )
         if self.open:
             if self.response is not None:
                 self.cancel_event.set()
-            await self.close(_GOING_AWAY, "the session reached its maximum duration", "cap")
+            await self.close(
+                _GOING_AWAY, "the session reached its maximum duration", "cap"
+            )
 
     # --- client events ---
 
@@ -248,14 +267,20 @@ class EmulatedSession:
             "session.finish": self._on_finish,
         }.get(str(kind))
         if handler is None:
-            await self.send(error_event(f"Invalid event type: {kind!r}.", code="invalid_event", param="type"))
+            await self.send(
+                error_event(
+                    f"Invalid event type: {kind!r}.", code="invalid_event", param="type"
+                )
+            )
             return
         await handler(event)
 
     async def _on_session_update(self, event: Mapping[str, Any]) -> None:
         session = event.get("session")
         if not isinstance(session, dict):
-            await self.send(error_event("session.update needs a session object.", param="session"))
+            await self.send(
+                error_event("session.update needs a session object.", param="session")
+            )
             return
         assert self.facts is not None  # noqa: S101  # run() refused unknown models
         error = check_session(self.facts, session)
@@ -265,14 +290,24 @@ class EmulatedSession:
         if "turn_detection" in session and isinstance(session["turn_detection"], dict):
             settings = dict(session["turn_detection"])
             settings.setdefault("type", "server_vad")
-            defaults = VAD_DEFAULTS if settings["type"] == "server_vad" else {
-                "create_response": True,
-                "interrupt_response": True,
-            }
+            defaults = (
+                VAD_DEFAULTS
+                if settings["type"] == "server_vad"
+                else {
+                    "create_response": True,
+                    "interrupt_response": True,
+                }
+            )
             session = {**session, "turn_detection": {**defaults, **settings}}
         self.config.update(session)
         self._configure_vad()
-        await self.send({"event_id": new_id("event"), "type": "session.updated", "session": self.config})
+        await self.send(
+            {
+                "event_id": new_id("event"),
+                "type": "session.updated",
+                "session": self.config,
+            }
+        )
 
     def _configure_vad(self) -> None:
         settings = self.config.get("turn_detection")
@@ -281,8 +316,12 @@ class EmulatedSession:
             return
         self.vad = EnergyVad(
             threshold=float(settings.get("threshold", VAD_DEFAULTS["threshold"])),
-            prefix_padding_ms=int(settings.get("prefix_padding_ms", VAD_DEFAULTS["prefix_padding_ms"])),
-            silence_duration_ms=int(settings.get("silence_duration_ms", VAD_DEFAULTS["silence_duration_ms"])),
+            prefix_padding_ms=int(
+                settings.get("prefix_padding_ms", VAD_DEFAULTS["prefix_padding_ms"])
+            ),
+            silence_duration_ms=int(
+                settings.get("silence_duration_ms", VAD_DEFAULTS["silence_duration_ms"])
+            ),
         )
         self.vad_offset_ms = self.audio_ms
 
@@ -290,7 +329,9 @@ class EmulatedSession:
         try:
             pcm = base64.b64decode(str(event.get("audio", "")), validate=True)
         except (binascii.Error, ValueError):
-            await self.send(error_event("The audio is not valid base64.", param="audio"))
+            await self.send(
+                error_event("The audio is not valid base64.", param="audio")
+            )
             return
         self.record.audio += pcm
         self.buffer += pcm
@@ -329,7 +370,9 @@ class EmulatedSession:
                 "item_id": item_id,
             }
         )
-        speech_bytes = max(at_ms - self.speech_start_ms, 0) * 2 * INPUT_SAMPLE_RATE // 1000
+        speech_bytes = (
+            max(at_ms - self.speech_start_ms, 0) * 2 * INPUT_SAMPLE_RATE // 1000
+        )
         await self._commit(item_id, speech_bytes)
         self.speech_item = None
         settings = self.config.get("turn_detection") or {}
@@ -337,7 +380,9 @@ class EmulatedSession:
             await self._start_response()
 
     async def _commit(self, item_id: str, speech_bytes: int) -> None:
-        transcript = self.state.next_transcript(self.options) or describe_audio(speech_bytes)
+        transcript = self.state.next_transcript(self.options) or describe_audio(
+            speech_bytes
+        )
         for server_event in commit_events(item_id, self.last_item):
             await self.send(server_event)
         self.last_item = item_id
@@ -361,14 +406,16 @@ class EmulatedSession:
     async def _on_clear(self, event: Mapping[str, Any]) -> None:
         del event
         self.buffer.clear()
-        await self.send({"event_id": new_id("event"), "type": "input_audio_buffer.cleared"})
+        await self.send(
+            {"event_id": new_id("event"), "type": "input_audio_buffer.cleared"}
+        )
 
     async def _on_image(self, event: Mapping[str, Any]) -> None:
         image = str(event.get("image", ""))
         if not self.record.audio:
             await self.send(
                 error_event(
-                    "input_image_buffer.append requires audio: append audio before images.",
+                    "input_image_buffer.append requires audio: append audio first.",
                     param="image",
                 )
             )
@@ -376,7 +423,8 @@ class EmulatedSession:
         if len(image) > IMAGE_MAX_BASE64_BYTES:
             await self.send(
                 error_event(
-                    f"The image is {len(image)} bytes as base64; the limit is {IMAGE_MAX_BASE64_BYTES}.",
+                    f"The image is {len(image)} bytes as base64; "
+                    f"the limit is {IMAGE_MAX_BASE64_BYTES}.",
                     param="image",
                 )
             )
@@ -386,14 +434,19 @@ class EmulatedSession:
         except (binascii.Error, ValueError):
             data = b""
         if not data.startswith(_JPEG_MAGIC):
-            await self.send(error_event("The image must be a base64 JPEG.", param="image"))
+            await self.send(
+                error_event("The image must be a base64 JPEG.", param="image")
+            )
             return
         size = image_size(data)
         if size is not None and (
             max(size) > IMAGE_MAX_SIDES[0] or min(size) > IMAGE_MAX_SIDES[1]
         ):
             await self.send(
-                error_event(f"The image is {size[0]}x{size[1]}; the limit is 1080p.", param="image")
+                error_event(
+                    f"The image is {size[0]}x{size[1]}; the limit is 1080p.",
+                    param="image",
+                )
             )
             return
         self.record.images.append(data)
@@ -432,9 +485,17 @@ class EmulatedSession:
             )
             return
         self.results.append((name, str(item.get("output", ""))))
-        created = {**item, "id": item.get("id") or new_id("item"), "object": "realtime.item"}
+        created = {
+            **item,
+            "id": item.get("id") or new_id("item"),
+            "object": "realtime.item",
+        }
         await self.send(
-            {"event_id": new_id("event"), "type": "conversation.item.created", "item": created}
+            {
+                "event_id": new_id("event"),
+                "type": "conversation.item.created",
+                "item": created,
+            }
         )
 
     async def _on_finish(self, event: Mapping[str, Any]) -> None:
@@ -477,11 +538,15 @@ class EmulatedSession:
             if remaining <= 0:
                 return True
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.cancel_event.wait(), min(remaining, _SLICE_SECONDS))
+                await asyncio.wait_for(
+                    self.cancel_event.wait(), min(remaining, _SLICE_SECONDS)
+                )
 
     async def _respond(self, response_id: str) -> None:
         try:
-            if self.options.first_audio_delay and not await self._pause(self.options.first_audio_delay):
+            if self.options.first_audio_delay and not await self._pause(
+                self.options.first_audio_delay
+            ):
                 return
             results, self.results = self.results, []
             transcript = self.transcripts[-1] if self.transcripts else None
@@ -495,7 +560,11 @@ class EmulatedSession:
                 arguments = "".join(call.arguments for call in calls)
                 spent = self._usage(arguments, 0.0)
                 for server_event in call_response(
-                    response_id=response_id, calls=calls, modalities=modalities, voice=voice, usage_=spent
+                    response_id=response_id,
+                    calls=calls,
+                    modalities=modalities,
+                    voice=voice,
+                    usage_=spent,
                 ):
                     await self.send(server_event)
                 return
@@ -514,7 +583,9 @@ class EmulatedSession:
         assert self.facts is not None  # noqa: S101
         scripted = None if results else self.state.next_answer(self.options)
         text = answer_text(transcript, results, scripted)
-        output_format = str(self.config.get("output_audio_format") or self.facts.default_output_format)
+        output_format = str(
+            self.config.get("output_audio_format") or self.facts.default_output_format
+        )
         rate = self.facts.output_formats.get(output_format, _SPEECH_RATE)
         pcm = b""
         if "audio" in modalities:
@@ -523,7 +594,9 @@ class EmulatedSession:
                 min_speech_seconds=self.options.min_speech_seconds,
                 max_speech_seconds=self.options.max_speech_seconds,
             )
-            pcm = resample_speech(synthesize_speech(text, voice, settings), _SPEECH_RATE, rate)
+            pcm = resample_speech(
+                synthesize_speech(text, voice, settings), _SPEECH_RATE, rate
+            )
         plan = message_response(
             response_id=response_id,
             item_id=new_id("item"),
@@ -554,12 +627,16 @@ class EmulatedSession:
                 self.audio_deltas += 1
                 limit = self.options.drop_after_audio_deltas
                 if self.drop and limit is not None and self.audio_deltas >= limit:
-                    await self.close(_INTERNAL_ERROR, "emulated connection drop", "dropped")
+                    await self.close(
+                        _INTERNAL_ERROR, "emulated connection drop", "dropped"
+                    )
                     return
         if not self.open:
             return
         spoken = plan.speech_seconds if status == "completed" else spoken_seconds
-        for server_event in plan.closing(status, "".join(said), self._usage(text, spoken)):
+        for server_event in plan.closing(
+            status, "".join(said), self._usage(text, spoken)
+        ):
             await self.send(server_event)
 
     def _usage(self, output_text: str, output_seconds: float) -> dict[str, Any]:

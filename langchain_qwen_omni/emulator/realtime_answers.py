@@ -85,7 +85,9 @@ def commit_events(item_id: str, previous_item_id: str | None) -> list[dict[str, 
             previous_item_id=previous_item_id,
             item_id=item_id,
         ),
-        _event("conversation.item.created", previous_item_id=previous_item_id, item=item),
+        _event(
+            "conversation.item.created", previous_item_id=previous_item_id, item=item
+        ),
     ]
 
 
@@ -126,7 +128,9 @@ def _mentions(transcript: str, name: str) -> bool:
     return name.lower() in text or name.lower().replace("_", " ") in text
 
 
-def plan_calls(tools: Sequence[Mapping[str, Any]], transcript: str) -> list[PlannedCall]:
+def plan_calls(
+    tools: Sequence[Mapping[str, Any]], transcript: str
+) -> list[PlannedCall]:
     """Calls of the tools the transcript names, in the session's tool order."""
     numbers = iter(float(n) for n in _NUMBER.findall(transcript))
     calls = []
@@ -190,7 +194,8 @@ def resample_speech(pcm: bytes, from_rate: int, to_rate: int) -> bytes:
     samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
     count = len(samples) * to_rate // from_rate
     times = np.arange(count) * (from_rate / to_rate)
-    return np.interp(times, np.arange(len(samples)), samples).astype("<i2").tobytes()
+    resampled = np.interp(times, np.arange(len(samples)), samples)
+    return bytes(resampled.astype("<i2").tobytes())
 
 
 # --- a spoken or written answer ---------------------------------------------
@@ -231,8 +236,17 @@ def message_response(  # noqa: PLR0913  # one answer's whole description
 ) -> ResponsePlan:
     """The events of an answer, spoken when `modalities` has audio."""
     spoken = "audio" in modalities
-    common = {"modalities": list(modalities), "voice": voice, "output_audio_format": output_format}
-    where = {"response_id": response_id, "item_id": item_id, "output_index": 0, "content_index": 0}
+    common = {
+        "modalities": list(modalities),
+        "voice": voice,
+        "output_audio_format": output_format,
+    }
+    where = {
+        "response_id": response_id,
+        "item_id": item_id,
+        "output_index": 0,
+        "content_index": 0,
+    }
     item = {
         "id": item_id,
         "object": "realtime.item",
@@ -243,13 +257,23 @@ def message_response(  # noqa: PLR0913  # one answer's whole description
     }
     part_type = "audio" if spoken else "text"
     opening = [
-        _event("response.created", response=_response(response_id, "in_progress", output=[], **common)),
-        _event("response.output_item.added", response_id=response_id, output_index=0, item=item),
+        _event(
+            "response.created",
+            response=_response(response_id, "in_progress", output=[], **common),
+        ),
+        _event(
+            "response.output_item.added",
+            response_id=response_id,
+            output_index=0,
+            item=item,
+        ),
         _event("conversation.item.created", item=item),
         _event(
             "response.content_part.added",
             **where,
-            part={"type": part_type, "text": ""} if not spoken else {"type": "audio", "transcript": ""},
+            part={"type": part_type, "text": ""}
+            if not spoken
+            else {"type": "audio", "transcript": ""},
         ),
     ]
     words = re.findall(r"\s*\S+", text)
@@ -273,20 +297,33 @@ def message_response(  # noqa: PLR0913  # one answer's whole description
 
     def closing(status: str, said: str, usage_: dict[str, Any]) -> list[dict[str, Any]]:
         done_status = "completed" if status == "completed" else "incomplete"
-        content = [{"type": "audio", "transcript": said}] if spoken else [{"type": "text", "text": said}]
+        content = (
+            [{"type": "audio", "transcript": said}]
+            if spoken
+            else [{"type": "text", "text": said}]
+        )
         final_item = {**item, "status": done_status, "content": content}
         events = []
         if spoken:
             events.append(_event("response.audio.done", **where))
-            events.append(_event("response.audio_transcript.done", **where, transcript=said))
+            events.append(
+                _event("response.audio_transcript.done", **where, transcript=said)
+            )
         else:
             events.append(_event("response.text.done", **where, text=said))
         events += [
             _event("response.content_part.done", **where, part=content[0]),
-            _event("response.output_item.done", response_id=response_id, output_index=0, item=final_item),
+            _event(
+                "response.output_item.done",
+                response_id=response_id,
+                output_index=0,
+                item=final_item,
+            ),
             _event(
                 "response.done",
-                response=_response(response_id, status, output=[final_item], usage=usage_, **common),
+                response=_response(
+                    response_id, status, output=[final_item], usage=usage_, **common
+                ),
             ),
         ]
         return events
@@ -305,7 +342,10 @@ def call_response(
     """The events of an answer that calls tools, arguments streamed in pieces."""
     common = {"modalities": list(modalities), "voice": voice}
     events = [
-        _event("response.created", response=_response(response_id, "in_progress", output=[], **common))
+        _event(
+            "response.created",
+            response=_response(response_id, "in_progress", output=[], **common),
+        )
     ]
     finished = []
     for index, call in enumerate(calls):
@@ -319,17 +359,43 @@ def call_response(
             "name": call.name,
             "arguments": "",
         }
-        where = {"response_id": response_id, "item_id": item_id, "output_index": index, "call_id": call.call_id}
-        events.append(_event("response.output_item.added", response_id=response_id, output_index=index, item=item))
+        where = {
+            "response_id": response_id,
+            "item_id": item_id,
+            "output_index": index,
+            "call_id": call.call_id,
+        }
+        events.append(
+            _event(
+                "response.output_item.added",
+                response_id=response_id,
+                output_index=index,
+                item=item,
+            )
+        )
         events.append(_event("conversation.item.created", item=item))
         for start in range(0, len(call.arguments), ARGUMENT_PIECE_CHARS):
             piece = call.arguments[start : start + ARGUMENT_PIECE_CHARS]
-            events.append(_event("response.function_call_arguments.delta", **where, delta=piece))
+            events.append(
+                _event("response.function_call_arguments.delta", **where, delta=piece)
+            )
         events.append(
-            _event("response.function_call_arguments.done", **where, name=call.name, arguments=call.arguments)
+            _event(
+                "response.function_call_arguments.done",
+                **where,
+                name=call.name,
+                arguments=call.arguments,
+            )
         )
         done_item = {**item, "status": "completed", "arguments": call.arguments}
-        events.append(_event("response.output_item.done", response_id=response_id, output_index=index, item=done_item))
+        events.append(
+            _event(
+                "response.output_item.done",
+                response_id=response_id,
+                output_index=index,
+                item=done_item,
+            )
+        )
         finished.append(done_item)
     done = _response(response_id, "completed", output=finished, usage=usage_, **common)
     events.append(_event("response.done", response=done))

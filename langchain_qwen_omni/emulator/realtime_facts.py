@@ -148,7 +148,9 @@ def default_session(model: str, facts: ModelFacts, session_id: str) -> dict[str,
     }
 
 
-def check_session(facts: ModelFacts, session: Mapping[str, Any]) -> dict[str, Any] | None:
+def check_session(
+    facts: ModelFacts, session: Mapping[str, Any]
+) -> dict[str, Any] | None:
     """The error event a `session.update` with these settings gets, or `None`."""
     for check in (_modalities, _voice, _formats, _turn_detection, _tools):
         error = check(facts, session)
@@ -180,7 +182,9 @@ def _voice(facts: ModelFacts, session: Mapping[str, Any]) -> dict[str, Any] | No
     voice = session.get("voice")
     if voice is None:
         return None
-    if not isinstance(voice, str) or (facts.voices is not None and voice not in facts.voices):
+    if not isinstance(voice, str) or (
+        facts.voices is not None and voice not in facts.voices
+    ):
         choices = ", ".join(sorted(facts.voices or ()))
         return error_event(
             f"Invalid voice: {voice!r}. Supported voices are: {choices}.",
@@ -206,7 +210,9 @@ def _formats(facts: ModelFacts, session: Mapping[str, Any]) -> dict[str, Any] | 
     return None
 
 
-def _turn_detection(facts: ModelFacts, session: Mapping[str, Any]) -> dict[str, Any] | None:
+def _turn_detection(
+    facts: ModelFacts, session: Mapping[str, Any]
+) -> dict[str, Any] | None:
     if "turn_detection" not in session or session["turn_detection"] is None:
         return None
     settings = session["turn_detection"]
@@ -222,11 +228,18 @@ def _turn_detection(facts: ModelFacts, session: Mapping[str, Any]) -> dict[str, 
             f"Invalid turn_detection.type: {kind!r}. Supported: {supported}.",
             param="session.turn_detection.type",
         )
-    for key, (low, high) in (("threshold", _THRESHOLD), ("silence_duration_ms", _SILENCE_MS)):
+    for key, (low, high) in (
+        ("threshold", _THRESHOLD),
+        ("silence_duration_ms", _SILENCE_MS),
+    ):
         value = settings.get(key)
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not low <= value <= high
+        ):
             return error_event(
                 f"Invalid turn_detection.{key}: {value!r}. Range: [{low}, {high}].",
                 param=f"session.turn_detection.{key}",
@@ -241,7 +254,8 @@ def _tools(facts: ModelFacts, session: Mapping[str, Any]) -> dict[str, Any] | No
         return error_event("The tool call is not supported.", param="session.tools")
     if search and not facts.search:
         return error_event(
-            "enable_search is not supported by this model.", param="session.enable_search"
+            "enable_search is not supported by this model.",
+            param="session.enable_search",
         )
     if tools and search:
         return error_event(
@@ -258,7 +272,8 @@ def _tools(facts: ModelFacts, session: Mapping[str, Any]) -> dict[str, Any] | No
         )
     ):
         return error_event(
-            "Invalid tools: each tool must be {'type': 'function', 'function': {'name': ...}}.",
+            "Invalid tools: each tool must be "
+            "{'type': 'function', 'function': {'name': ...}}.",
             param="session.tools",
         )
     return None

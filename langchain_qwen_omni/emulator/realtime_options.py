@@ -131,7 +131,7 @@ class RecordedSession:
         return [event for event in list(self.events) if event.get("type") == kind]
 
     def record(self, event: dict[str, Any]) -> None:
-        """Keep a client event, its media as sizes; media bytes go to `audio`/`images`."""
+        """Keep a client event with its media as sizes (the bytes go to `audio`)."""
         kept = dict(event)
         for field, target in (("audio", "audio_bytes"), ("image", "image_bytes")):
             payload = kept.pop(field, None)

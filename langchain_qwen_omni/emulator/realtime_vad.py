@@ -81,12 +81,12 @@ class EnergyVad:
         events = []
         for is_loud in loud:
             self._frames += 1
-            event = self._step(bool(is_loud))
+            event = self._step(is_loud=bool(is_loud))
             if event is not None:
                 events.append(event)
         return events
 
-    def _step(self, is_loud: bool) -> VadEvent | None:
+    def _step(self, *, is_loud: bool) -> VadEvent | None:
         end_ms = self._frames * FRAME_MS
         if is_loud:
             self._loud_run += 1

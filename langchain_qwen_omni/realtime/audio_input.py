@@ -40,7 +40,6 @@ _FILE_MAGIC = (b"RIFF", b"fLaC", b"OggS", b"ID3", b"\xff\xfb", b"\xff\xf3", b"FO
 _MAX_CHANNELS = 8
 
 
-
 def read_audio(
     source: Any, sample_rate: int | None = None, channels: int = 1
 ) -> tuple[npt.NDArray[np.float32], int]:
@@ -109,7 +108,10 @@ def _from_array(
             f"{array.shape}."
         )
         raise OmniInputError(msg)
-    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+    if not (
+        np.issubdtype(array.dtype, np.integer)
+        or np.issubdtype(array.dtype, np.floating)
+    ):
         msg = f"Audio samples must be integers or floats, got {array.dtype}."
         raise OmniInputError(msg)
     frames = array if array.ndim == 2 else array[:, None]  # noqa: PLR2004
@@ -124,7 +126,8 @@ def _mono(frames: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
     else:
         floats = frames.astype(np.float32, copy=False)
     mono = floats[:, 0] if floats.shape[1] == 1 else floats.mean(axis=1)
-    return np.clip(mono, -1.0, 1.0).astype(np.float32, copy=False)
+    clipped: npt.NDArray[np.float32] = np.clip(mono, -1.0, 1.0).astype(np.float32)
+    return clipped
 
 
 def _from_path(path: Path) -> tuple[npt.NDArray[np.float32], int]:
@@ -146,7 +149,8 @@ def _from_file(file: Any, what: str) -> tuple[npt.NDArray[np.float32], int]:
         if decoded is None:
             msg = (
                 f"Cannot decode {what} as audio ({exc}). WAV, FLAC, OGG and MP3 "
-                'work as they are; other formats need PyAV: pip install "langchain-qwen-omni[video]".'
+                "work as they are; other formats need PyAV: "
+                'pip install "langchain-qwen-omni[video]".'
             )
             raise OmniInputError(msg) from exc
         return decoded
@@ -179,7 +183,8 @@ def _decode_with_av(file: Any) -> tuple[npt.NDArray[np.float32], int] | None:
 def _from_block(block: Mapping[str, Any]) -> tuple[npt.NDArray[np.float32], int]:
     """An `audio_block(...)`: its base64 data, or the path it names."""
     if block.get("type") != "audio":
-        msg = f"A content block sent as audio must be an audio block, got {block.get('type')!r}."
+        kind = block.get("type")
+        msg = f"A content block sent as audio must be an audio block, got {kind!r}."
         raise OmniInputError(msg)
     extras = block.get("extras")
     if isinstance(extras, Mapping) and isinstance(extras.get("path"), str):
@@ -192,7 +197,10 @@ def _from_block(block: Mapping[str, Any]) -> tuple[npt.NDArray[np.float32], int]
             msg = "The audio block's base64 does not decode."
             raise OmniInputError(msg) from exc
         return _from_file(io.BytesIO(raw), "the audio block")
-    msg = "An audio block sent to a realtime session needs base64 data or a local path, not a URL."
+    msg = (
+        "An audio block sent to a realtime session needs base64 data or a "
+        "local path, not a URL."
+    )
     raise OmniInputError(msg)
 
 
@@ -249,7 +257,10 @@ def _moving_average(
     if width <= 1:
         return samples
     cumulative = np.concatenate([np.zeros(width, np.float64), np.cumsum(samples)])
-    return ((cumulative[width:] - cumulative[:-width]) / width).astype(np.float32)
+    averaged: npt.NDArray[np.float32] = (
+        (cumulative[width:] - cumulative[:-width]) / width
+    ).astype(np.float32)
+    return averaged
 
 
 def _to_pcm16(samples: npt.NDArray[np.floating[Any]]) -> bytes:

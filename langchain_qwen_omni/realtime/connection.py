@@ -71,7 +71,11 @@ async def open_connection(
         )
     except InvalidStatus as exc:
         status = exc.response.status_code
-        body = exc.response.body.decode("utf-8", "replace")[:300] if exc.response.body else ""
+        body = (
+            exc.response.body.decode("utf-8", "replace")[:300]
+            if exc.response.body
+            else ""
+        )
         detail = f": {body}" if body else ""
         error = OmniRealtimeError if status in _REFUSED else OmniRealtimeConnectionError
         hint = (
@@ -79,11 +83,15 @@ async def open_connection(
             if status == 401  # noqa: PLR2004
             else ""
         )
-        msg = f"The realtime endpoint {where} refused the connection with HTTP {status}{detail}.{hint}"
+        msg = (
+            f"The realtime endpoint {where} refused the connection with "
+            f"HTTP {status}{detail}.{hint}"
+        )
         raise error(msg, status=status) from exc
     except InvalidURI as exc:
         msg = f"Invalid realtime URL {where}: {exc}"
         raise OmniRealtimeError(msg) from exc
     except (OSError, TimeoutError, InvalidHandshake) as exc:
-        msg = f"Cannot connect to the realtime endpoint {where}: {exc or type(exc).__name__}."
+        reason = str(exc) or type(exc).__name__
+        msg = f"Cannot connect to the realtime endpoint {where}: {reason}."
         raise OmniRealtimeConnectionError(msg) from exc

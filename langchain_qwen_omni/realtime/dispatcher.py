@@ -157,7 +157,7 @@ class EventDispatcher:
 
     @property
     def idle(self) -> bool:
-        """No answer, user speech or tool round in progress: a safe moment to reconnect."""
+        """No answer, user speech or tool round under way: a moment to reconnect."""
         return (
             self._active is None
             and not self._speaking
@@ -312,7 +312,9 @@ class EventDispatcher:
         item_id = string_field(event, "item_id")
         self._user(item_id).additional_kwargs["transcription"] = "failed"
         error = mapping_field(event, "error")
-        message = string_field(error, "message") or "The user's speech was not transcribed."
+        message = (
+            string_field(error, "message") or "The user's speech was not transcribed."
+        )
         return Actions(
             events=[ErrorEvent(message=message, code=string_field(error, "code"))]
         )
@@ -320,7 +322,7 @@ class EventDispatcher:
     # --- answers ---
 
     def _answer(self, response_id: str | None) -> AnswerBuilder:
-        """The answer of a response, started on first sight (even without `response.created`)."""
+        """The answer of a response, started on first sight (even unannounced)."""
         if response_id is not None and response_id in self._finished:
             late = AnswerBuilder(response_id, self.sample_rate)
             late.interrupt()  # a late event of a finished answer: dropped
@@ -405,10 +407,16 @@ class EventDispatcher:
             ]
         )
 
-    def _pending_call(self, event: Mapping[str, Any]) -> tuple[AnswerBuilder, PendingCall] | None:
+    def _pending_call(
+        self, event: Mapping[str, Any]
+    ) -> tuple[AnswerBuilder, PendingCall] | None:
         answer = self._answer(string_field(event, "response_id"))
         item_id = string_field(event, "item_id")
-        call_id = string_field(event, "call_id") or self._calls_by_item.get(item_id or "") or item_id
+        call_id = (
+            string_field(event, "call_id")
+            or self._calls_by_item.get(item_id or "")
+            or item_id
+        )
         if call_id is None:
             return None
         return answer, answer.call(call_id, string_field(event, "name"), item_id)
@@ -460,7 +468,7 @@ class EventDispatcher:
         return actions
 
     def _finish(self, key: str, status: str, usage: Mapping[str, Any]) -> Actions:
-        """Turn an answer into its message and event; its tool round may now complete."""
+        """Turn an answer into its message and event; its tool round may complete."""
         answer = self._answers.pop(key)
         if answer.response_id is not None:
             self._finished.append(answer.response_id)

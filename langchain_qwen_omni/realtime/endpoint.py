@@ -1,4 +1,4 @@
-"""Where a realtime session connects: the WebSocket URL, from the same settings as the chat model.
+"""Where a realtime session connects: its WebSocket URL, from the chat model's settings.
 
 The key, region and environment rules are `ChatQwenOmni`'s: an explicit
 `base_url` wins, then `region`, then `DASHSCOPE_BASE_URL`, then

@@ -75,7 +75,7 @@ _FATAL_MARKERS = (
 
 
 def is_fatal_error(error: Mapping[str, Any]) -> bool:
-    """Whether a server error means retrying cannot help (key, permission, quota, model)."""
+    """Whether retrying cannot help after this error (key, permission, quota, model)."""
     text = " ".join(
         str(error.get(key) or "") for key in ("code", "type", "message")
     ).lower()
@@ -94,7 +94,7 @@ def _error_from(event: Mapping[str, Any], prefix: str) -> OmniRealtimeError:
 
 
 def _parse(raw: str | bytes) -> dict[str, Any] | None:
-    """A text frame's JSON object; anything else is skipped, as a lenient client should."""
+    """A text frame's JSON object; anything else is skipped (a lenient reader)."""
     if not isinstance(raw, str):
         return None
     try:
@@ -140,7 +140,8 @@ class RealtimeEngine:
         self._closing = False
         self._reconnect_reason: str | None = None
         self._last_error: dict[str, Any] | None = None
-        self._generation = 0
+        self._changed = asyncio.Event()
+        """Set, then replaced, whenever the connection is replaced or fails."""
         self._connected_at = 0.0
         self._tasks: set[asyncio.Task[None]] = set()
         self._reader: asyncio.Task[None] | None = None
@@ -161,7 +162,9 @@ class RealtimeEngine:
         self._ready.set()
         self._reader = asyncio.create_task(self._read_loop(), name="realtime-reader")
         if self._max_session_seconds > 0:
-            self._cap_watch = asyncio.create_task(self._watch_cap(), name="realtime-cap")
+            self._cap_watch = asyncio.create_task(
+                self._watch_cap(), name="realtime-cap"
+            )
 
     async def close(self) -> None:
         """Finish the session politely, then stop every task; safe to call twice."""
@@ -231,7 +234,7 @@ class RealtimeEngine:
                 async with self._send_lock:
                     await ws.send(text)
             except ConnectionClosed:
-                await self._wait_for_new_connection(ws)
+                await self._next_connection(ws)
                 continue
             if event.get("type") == "input_audio_buffer.append":
                 self.audio_started = True
@@ -239,14 +242,19 @@ class RealtimeEngine:
         msg = "The realtime connection was lost and the event could not be sent."
         raise OmniRealtimeConnectionError(msg)
 
-    async def _wait_for_new_connection(self, old: ClientConnection) -> None:
+    async def _next_connection(self, old: ClientConnection) -> None:
+        """Wait until a connection other than `old` is ready, or the session failed."""
         while self._failure is None and (self._ws is old or not self._ready.is_set()):
-            await asyncio.sleep(_POLL_SECONDS)
+            await self._changed.wait()
+
+    def _announce_change(self) -> None:
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
 
     # --- connecting ---
 
     async def _open(self) -> ClientConnection:
-        """Connect and configure: `session.created`, `session.update`, `session.updated`."""
+        """Connect and configure: `session.created`, `.update`, `.updated`."""
         ws = await open_connection(self._url, self._headers, self._timeout)
         try:
             await self._await_event(ws, "session.created")
@@ -257,7 +265,6 @@ class RealtimeEngine:
                 await ws.close()
             raise
         self._connected_at = time.monotonic()
-        self._generation += 1
         self.audio_started = False
         return ws
 
@@ -278,7 +285,9 @@ class RealtimeEngine:
             if event is None:
                 continue
             if event.get("type") == "error":
-                raise _error_from(event, f"The realtime server refused the session ({kind} expected)")
+                raise _error_from(
+                    event, f"The realtime server refused the session ({kind} expected)"
+                )
             await self._apply(self.dispatcher.handle(event))
             if event.get("type") == kind:
                 return
@@ -286,22 +295,10 @@ class RealtimeEngine:
     # --- reading ---
 
     async def _read_loop(self) -> None:
-        while True:
-            ws = self._ws
-            if ws is None:
-                return
+        """Read connection after connection until the session ends or fails."""
+        while (ws := self._ws) is not None:
             try:
-                async for raw in ws:
-                    event = _parse(raw)
-                    if event is None:
-                        continue
-                    kind = event.get("type")
-                    self._last_error = event if kind == "error" else None
-                    if kind == "session.finished":
-                        self._finished.set()
-                    await self._apply(self.dispatcher.handle(event))
-            except ConnectionClosed:
-                pass
+                await self._read(ws)
             except Exception as exc:  # a bug must not leave the application waiting
                 logger.exception("The realtime reader failed")
                 self._fail(exc)
@@ -313,15 +310,26 @@ class RealtimeEngine:
             if fatal is not None:
                 self._fail(fatal)
                 return
-            reason, self._reconnect_reason = (
-                self._reconnect_reason or "connection lost",
-                None,
-            )
+            reason = self._reconnect_reason or "connection lost"
+            self._reconnect_reason = None
             try:
                 await self._reconnect(reason)
             except OmniRealtimeError as exc:
                 self._fail(exc)
                 return
+
+    async def _read(self, ws: ClientConnection) -> None:
+        """Dispatch the events of one connection until it closes."""
+        with contextlib.suppress(ConnectionClosed):
+            async for raw in ws:
+                event = _parse(raw)
+                if event is None:
+                    continue
+                kind = event.get("type")
+                self._last_error = event if kind == "error" else None
+                if kind == "session.finished":
+                    self._finished.set()
+                await self._apply(self.dispatcher.handle(event))
 
     def _fatal_close(self, ws: ClientConnection) -> OmniRealtimeError | None:
         """The error that ended the session for good, if the close says so."""
@@ -330,7 +338,9 @@ class RealtimeEngine:
             return _error_from(error, "The realtime server ended the session")
         if ws.close_code == _POLICY_VIOLATION:
             reason = ws.close_reason or "policy violation"
-            return OmniRealtimeError(f"The realtime server ended the session: {reason}.")
+            return OmniRealtimeError(
+                f"The realtime server ended the session: {reason}."
+            )
         return None
 
     async def _reconnect(self, reason: str) -> None:
@@ -354,8 +364,11 @@ class RealtimeEngine:
                 logger.info("Realtime reconnection attempt %d failed: %s", attempt, exc)
                 last = exc
                 continue
-            logger.info("Realtime session reconnected (%s) after %d attempt(s)", reason, attempt)
+            logger.info(
+                "Realtime session reconnected (%s) after %d attempt(s)", reason, attempt
+            )
             self._ready.set()
+            self._announce_change()
             self._queue.put_nowait(SessionReconnected(reason=reason, attempts=attempt))
             return
         msg = (
@@ -368,6 +381,7 @@ class RealtimeEngine:
     def _fail(self, exc: BaseException) -> None:
         self._failure = exc
         self._ready.set()
+        self._announce_change()
         self._queue.put_nowait(exc)
 
     # --- acting ---
@@ -399,19 +413,20 @@ class RealtimeEngine:
     # --- the session cap ---
 
     async def _watch_cap(self) -> None:
-        """Reconnect before the server's time cap, at a moment without speech or answer."""
+        """Reconnect before the server's time cap, when no one is speaking."""
         while not self._closing and self._failure is None:
             deadline = self._connected_at + self._max_session_seconds
             await asyncio.sleep(max(deadline - time.monotonic(), 0.0))
             if self._connected_at + self._max_session_seconds > time.monotonic():
                 continue  # reconnected meanwhile: a new deadline
-            while not self.dispatcher.idle and not self._closing:
+            while not self.dispatcher.idle and not self._closing:  # noqa: ASYNC110
+                # idleness spans the dispatcher's whole state; a short poll,
+                # only once the cap is near, is simpler than signalling it
                 await asyncio.sleep(_POLL_SECONDS)
-            ws, generation = self._ws, self._generation
+            ws, changed = self._ws, self._changed
             if self._closing or ws is None:
                 return
             self._reconnect_reason = "session cap"
             with contextlib.suppress(ConnectionClosed, OSError):
                 await ws.close()
-            while self._generation == generation and self._failure is None:
-                await asyncio.sleep(_POLL_SECONDS)
+            await changed.wait()

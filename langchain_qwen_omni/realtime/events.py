@@ -131,7 +131,7 @@ class ResponseDone:
 
     @property
     def has_tool_calls(self) -> bool:
-        """Whether the answer is tool calls (the spoken answer follows their results)."""
+        """Whether the answer is tool calls (the spoken answer follows them)."""
         return bool(self.message.tool_calls)
 
 

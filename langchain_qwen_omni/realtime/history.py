@@ -108,7 +108,7 @@ class AnswerBuilder:
         return True
 
     def add_audio(self, data: bytes) -> bytes:
-        """Add speech; return the whole samples ready to play (none once interrupted)."""
+        """Add speech; return the whole samples to play (none once interrupted)."""
         if self.interrupted:
             return b""
         if self._odd:
@@ -148,7 +148,9 @@ class AnswerBuilder:
                 call_id = string_field(item, "call_id") or string_field(item, "id")
                 if call_id is None:
                     continue
-                pending = self.call(call_id, string_field(item, "name"), string_field(item, "id"))
+                pending = self.call(
+                    call_id, string_field(item, "name"), string_field(item, "id")
+                )
                 arguments = string_field(item, "arguments")
                 if arguments and not pending.arguments:
                     pending.arguments.append(arguments)
@@ -191,7 +193,12 @@ class AnswerBuilder:
             entry = {"name": pending.name or "", "id": pending.call_id}
             if args is None:
                 invalid.append(
-                    {**entry, "args": arguments, "error": "not a JSON object", "type": "invalid_tool_call"}
+                    {
+                        **entry,
+                        "args": arguments,
+                        "error": "not a JSON object",
+                        "type": "invalid_tool_call",
+                    }
                 )
             else:
                 tool_calls.append({**entry, "args": args, "type": "tool_call"})

@@ -77,7 +77,7 @@ class RealtimeProfile:
     """Served only on workspace domains (`{WorkspaceId}.{region}.maas.aliyuncs.com`)."""
 
     def output_sample_rate(self, output_format: str | None = None) -> int:
-        """The sample rate of the speech for an `output_audio_format` (24 kHz if unknown)."""
+        """The speech's sample rate for an `output_audio_format` (24 kHz if unknown)."""
         rates = dict(self.output_formats)
         return rates.get(output_format or self.default_output_format, _OUTPUT_RATE)
 
@@ -134,7 +134,7 @@ _SNAPSHOT_VOICES = {
 
 @lru_cache(maxsize=256)
 def get_realtime_profile(model: str) -> RealtimeProfile:
-    """The profile of a realtime model name; unknown names resolve by family, warning once.
+    """The profile of a realtime model; unknown names resolve by family, warning once.
 
     Args:
         model: A realtime model name or dated snapshot, e.g.

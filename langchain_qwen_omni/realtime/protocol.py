@@ -64,7 +64,7 @@ def audio_append(pcm: bytes) -> dict[str, Any]:
 
 
 def audio_commit() -> dict[str, Any]:
-    """`input_audio_buffer.commit`: the buffered audio (and images) become a user turn."""
+    """`input_audio_buffer.commit`: the buffered audio (and images) become a turn."""
     return _event("input_audio_buffer.commit")
 
 
@@ -153,7 +153,10 @@ def _check_range(
         return
     low, high = bounds
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        msg = f"turn_detection[{key!r}] must be a number in [{low}, {high}], got {value!r}."
+        msg = (
+            f"turn_detection[{key!r}] must be a number in [{low}, {high}], "
+            f"got {value!r}."
+        )
         raise OmniInputError(msg)
     if not low <= value <= high:
         msg = (

@@ -7,8 +7,8 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any, Literal
 
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.tools import BaseTool
+from langchain_core.messages import BaseMessage  # noqa: TC002  # a pydantic field type
+from langchain_core.tools import BaseTool  # noqa: TC002  # a pydantic field type
 from langchain_core.utils import secret_from_env
 from pydantic import (
     BaseModel,
@@ -48,6 +48,7 @@ from langchain_qwen_omni.realtime.tool_runner import tool_specs
 if TYPE_CHECKING:
     from types import TracebackType
 
+    from langchain_core.messages import AIMessage
     from typing_extensions import Self
 
     from langchain_qwen_omni.realtime.events import RealtimeEvent
@@ -206,9 +207,9 @@ class QwenOmniRealtime(BaseModel):
     of settings such as `{"silence_duration_ms": 500}`), `"semantic_vad"`,
     or `None` for manual turns (`commit()` then `respond()`)."""
     output_audio_format: str | None = None
-    """`output_audio_format` to request; the family's default (`pcm24`, turbo `pcm16`)."""
+    """`output_audio_format`; the family's default (`pcm24`, turbo `pcm16`)."""
     tools: list[BaseTool] = Field(default_factory=list)
-    """Tools the model may call; each call runs as soon as its arguments are complete."""
+    """Tools the model may call; each call runs once its arguments are complete."""
     enable_search: bool | None = None
     """Web search in answers (3.5, 3.8); not together with `tools`."""
     search_options: dict[str, Any] | None = None
@@ -240,7 +241,7 @@ class QwenOmniRealtime(BaseModel):
     # --------------------------------------------------------- validators
     @model_validator(mode="after")
     def _check_qwen_omni_realtime(self) -> Self:
-        """Check the key, endpoint, voice, modalities, tools and turns before connecting."""
+        """Check key, endpoint, voice, modalities, tools and turns before connecting."""
         if self.api_key is None:
             msg = (
                 "No DashScope API key: pass api_key=... or set DASHSCOPE_API_KEY. "
@@ -264,7 +265,7 @@ class QwenOmniRealtime(BaseModel):
         formats = dict(profile.output_formats)
         if self.output_audio_format and self.output_audio_format not in formats:
             logger.warning(
-                "output_audio_format %r is not documented for %s (%s); sending it anyway.",
+                "output_audio_format %r is not documented for %s (%s); sent anyway.",
                 self.output_audio_format,
                 self.model,
                 ", ".join(formats),
@@ -321,7 +322,7 @@ class QwenOmniRealtime(BaseModel):
 
     @property
     def output_sample_rate(self) -> int:
-        """Sample rate of the answers' speech (24 kHz unless a format says otherwise)."""
+        """Sample rate of the answers' speech (24 kHz unless the format says so)."""
         return self.realtime_profile.output_sample_rate(self.output_audio_format)
 
     def session_config(self) -> dict[str, Any]:
@@ -418,7 +419,10 @@ class QwenOmniRealtime(BaseModel):
 
     def _live(self) -> RealtimeEngine:
         if self._engine is None:
-            msg = "The session is not open: use `async with QwenOmniRealtime(...) as session:`."
+            msg = (
+                "The session is not open: use "
+                "`async with QwenOmniRealtime(...) as session:`."
+            )
             raise OmniRealtimeError(msg)
         return self._engine
 
@@ -449,7 +453,9 @@ class QwenOmniRealtime(BaseModel):
             OmniInputError: For audio that cannot be read (before sending).
             OmniRealtimeError: When the session has ended.
         """
-        samples, rate = await asyncio.to_thread(read_audio, audio, sample_rate, channels)
+        samples, rate = await asyncio.to_thread(
+            read_audio, audio, sample_rate, channels
+        )
         pcm = self._resampler.push(samples, rate)
         await self._send_pcm(pcm, pace)
         return len(pcm) / (2 * INPUT_SAMPLE_RATE)
@@ -479,7 +485,9 @@ class QwenOmniRealtime(BaseModel):
             await self.respond()
             return
         silence_ms = int(turns.get("silence_duration_ms") or _SEMANTIC_END_SILENCE_MS)
-        silence = bytes((silence_ms + _END_TURN_SILENCE_MS) * INPUT_SAMPLE_RATE * 2 // 1000)
+        silence = bytes(
+            (silence_ms + _END_TURN_SILENCE_MS) * INPUT_SAMPLE_RATE * 2 // 1000
+        )
         await self._send_pcm(silence, pace)
 
     async def send_image(self, image: Any) -> None:
@@ -545,7 +553,11 @@ class QwenOmniRealtime(BaseModel):
     def session_id(self) -> str | None:
         """The server's id of the current connection's session."""
         engine = self._engine
-        return None if engine is None else protocol.string_field(engine.dispatcher.session, "id")
+        return (
+            None
+            if engine is None
+            else protocol.string_field(engine.dispatcher.session, "id")
+        )
 
     @property
     def server_session(self) -> dict[str, Any]:

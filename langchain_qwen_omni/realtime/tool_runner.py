@@ -31,7 +31,7 @@ def tool_specs(tools: Sequence[BaseTool]) -> list[dict[str, Any]]:
 
 @dataclasses.dataclass(frozen=True)
 class ToolOutcome:
-    """What one call produced: the message for the history and the text for the model."""
+    """What a call produced: the message for the history, the text for the model."""
 
     message: ToolMessage
     output: str
@@ -62,7 +62,9 @@ async def run_tool_call(
     tool = tools.get(name)
     if tool is None:
         known = ", ".join(tools) or "none"
-        return _error(call_id, name, f"Error: there is no tool named {name!r} (tools: {known}).")
+        return _error(
+            call_id, name, f"Error: there is no tool named {name!r} (tools: {known})."
+        )
     args = parse_arguments(arguments)
     if args is None:
         return _error(

@@ -9,9 +9,10 @@ reached the server and `session.messages`.
 from __future__ import annotations
 
 import asyncio
-import base64
+import dataclasses
 import logging
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -19,6 +20,8 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, Tool
 from langchain_core.tools import tool
 
 from langchain_qwen_omni import ChatQwenOmni, OmniAudio
+from langchain_qwen_omni._probe import image_size
+from langchain_qwen_omni.errors import OmniInputError
 from langchain_qwen_omni.realtime import (
     AssistantAudio,
     AssistantTranscriptDelta,
@@ -37,6 +40,9 @@ from langchain_qwen_omni.realtime import (
 )
 from tests import media
 
+if TYPE_CHECKING:
+    from langchain_qwen_omni.emulator.realtime_options import RecordedSession
+
 pytestmark = pytest.mark.timeout(60)
 
 KEY = "sk-realtime-secret-4242"
@@ -48,7 +54,10 @@ STORY = (
 )
 TURNS = (
     "Tell me a long story.",
-    "Stop. What is the weather in Paris and the time in Tokyo? Ask get_weather and get_time.",
+    (
+        "Stop. What is the weather in Paris and the time in Tokyo? "
+        "Ask get_weather and get_time."
+    ),
     "Thanks, that is all.",
 )
 
@@ -96,12 +105,21 @@ def spoken_answer(event) -> bool:
 # --- the acceptance scenario ---------------------------------------------------
 
 
-async def test_three_turns_with_barge_in_and_two_concurrent_tools(rt):
-    rt.realtime.reset(
-        speed=4.0, transcripts=TURNS, answers=(STORY, "You are welcome."),
-        max_speech_seconds=8.0,
-    )
-    runs: dict[str, tuple[float, float]] = {}
+@dataclasses.dataclass
+class Conversation:
+    """What one run of the scenario produced, for the checks below."""
+
+    events: list
+    messages: list
+    recorded: RecordedSession
+    interrupted_id: str
+    answer2: AIMessage
+    answer3: AIMessage
+    runs: dict[str, tuple[float, float]]
+
+
+def timed_tools(runs: dict[str, tuple[float, float]]) -> list:
+    """Two async tools that take 0.4 s each and note when they ran."""
 
     @tool
     async def get_weather(city: str) -> str:
@@ -119,76 +137,101 @@ async def test_three_turns_with_barge_in_and_two_concurrent_tools(rt):
         runs["get_time"] = (start, time.monotonic())
         return f"09:30 in {city}"
 
+    return [get_weather, get_time]
+
+
+async def three_turns(emu) -> Conversation:
+    """Turn 1 gets a long answer; turn 2 interrupts it and needs two tools."""
+    emu.realtime.reset(
+        speed=4.0, transcripts=TURNS, answers=(STORY, "You are welcome.")
+    )
+    runs: dict[str, tuple[float, float]] = {}
     events: list = []
-    agent = session(rt, tools=[get_weather, get_time], instructions="Be brief.")
+    agent = session(emu, tools=timed_tools(runs), instructions="Be brief.")
     async with agent:
-        # turn 1: a question whose answer is long
         await agent.send_audio(speech(1.0), 16_000)
         await agent.end_turn()
         await until(agent, events, lambda e: isinstance(e, AssistantAudio))
         first = await until(agent, events, lambda e: isinstance(e, AssistantAudio))
-        # turn 2: the user speaks over the answer (48 kHz, as microphones do)
+        # the user speaks over the answer (at 48 kHz, as microphones do)
         await agent.send_audio(speech(1.2, 48_000, 330.0), 48_000)
         await agent.end_turn()
-        answer2 = (await until(agent, events, spoken_answer)).message
-        # turn 3
+        answer2 = await until(agent, events, spoken_answer)
         await agent.send_audio(speech(0.6), 16_000)
         await agent.end_turn()
-        answer3 = (await until(agent, events, spoken_answer)).message
-    recorded = rt.realtime.sessions[-1]
+        answer3 = await until(agent, events, spoken_answer)
+    return Conversation(
+        events,
+        agent.messages,
+        emu.realtime.sessions[-1],
+        first.response_id,
+        answer2.message,
+        answer3.message,
+        runs,
+    )
 
-    # transcripts of both sides
-    assert [e.transcript for e in events if isinstance(e, UserTranscriptCompleted)] == list(TURNS)
-    user_live = "".join(e.delta for e in events if isinstance(e, UserTranscriptDelta))
-    assert user_live == "".join(TURNS)
 
-    # the interrupted answer: cancelled on the server, its audio no longer yielded
-    interrupted = next(e for e in events if isinstance(e, ResponseDone))
-    r1 = first.response_id
-    assert interrupted.response_id == r1
-    assert interrupted.interrupted
-    assert interrupted.status == "cancelled"
-    barge = next(e for e in events if isinstance(e, SpeechStarted) and e.interrupted_response)
-    assert barge.interrupted_response == r1
-    after_barge = events[events.index(barge) :]
-    assert not [e for e in after_barge if isinstance(e, AssistantAudio) and e.response_id == r1]
-    said = interrupted.message.text
+def of(kind, events):
+    return [e for e in events if isinstance(e, kind)]
+
+
+def check_transcripts(talk: Conversation) -> None:
+    completed = of(UserTranscriptCompleted, talk.events)
+    assert [e.transcript for e in completed] == list(TURNS)
+    live = "".join(e.delta for e in of(UserTranscriptDelta, talk.events))
+    assert live == "".join(TURNS)
+    answer3 = talk.answer3
+    said = of(AssistantTranscriptDelta, talk.events)
+    assert "".join(e.delta for e in said if e.response_id == answer3.id) == answer3.text
+
+
+def check_barge_in(talk: Conversation) -> None:
+    cut = of(ResponseDone, talk.events)[0]
+    assert cut.response_id == talk.interrupted_id
+    assert cut.interrupted
+    assert cut.status == "cancelled"
+    barge = next(e for e in of(SpeechStarted, talk.events) if e.interrupted_response)
+    assert barge.interrupted_response == talk.interrupted_id
+    later = of(AssistantAudio, talk.events[talk.events.index(barge) :])
+    assert not [e for e in later if e.response_id == talk.interrupted_id]
+    said = cut.message.text
     assert said
     assert STORY.startswith(said)
     assert len(said) < len(STORY)
-    heard = OmniAudio.from_message(interrupted.message)
-    assert 0 < heard.duration < 8.0
-    assert recorded.of_type("response.cancel")
-    assert not [e for e in events if isinstance(e, ErrorEvent)]  # the redundant cancel is absorbed
+    assert 0 < OmniAudio.from_message(cut.message).duration < 8.0
+    assert talk.recorded.of_type("response.cancel")
+    assert not of(ErrorEvent, talk.events)  # the redundant cancel is absorbed
 
-    # two tool calls, run at the same time, their results sent back
-    started = [e for e in events if isinstance(e, ToolCallStarted)]
-    finished = [e for e in events if isinstance(e, ToolCallFinished)]
+
+def check_tools(talk: Conversation) -> None:
+    started = of(ToolCallStarted, talk.events)
+    finished = of(ToolCallFinished, talk.events)
     assert [e.name for e in started] == ["get_weather", "get_time"]
     assert {e.name for e in finished} == {"get_weather", "get_time"}
-    assert all(not e.is_error for e in finished)
-    (w_start, w_end), (t_start, t_end) = runs["get_weather"], runs["get_time"]
+    assert not [e for e in finished if e.is_error]
+    (w_start, w_end), (t_start, t_end) = talk.runs["get_weather"], talk.runs["get_time"]
     assert t_start < w_end
-    assert w_start < t_end  # the runs overlap
-    outputs = recorded.of_type("conversation.item.create")
+    assert w_start < t_end  # the two runs overlap
+    outputs = talk.recorded.of_type("conversation.item.create")
     assert {o["item"]["call_id"] for o in outputs} == {e.call_id for e in started}
     assert sorted(o["item"]["output"] for o in outputs) == [
         "09:30 in emulated city",
         "Sunny, 21 C in emulated city",
     ]
-    types = [e["type"] for e in recorded.events]
+    types = [e["type"] for e in talk.recorded.events]
     last_output = max(i for i, t in enumerate(types) if t == "conversation.item.create")
     assert "response.create" in types[last_output:]
-    assert answer2.text == (
+    assert talk.answer2.text == (
         "The tools answered: get_weather: 'Sunny, 21 C in emulated city'; "
         "get_time: '09:30 in emulated city'."
     )
-    assert answer3.text == "You are welcome."
+    assert talk.answer3.text == "You are welcome."
 
-    # the audio: whole samples in every piece, 24 kHz, the message holds what was yielded
-    pieces = [e for e in events if isinstance(e, AssistantAudio)]
+
+def check_audio(talk: Conversation) -> None:
+    pieces = of(AssistantAudio, talk.events)
     assert all(len(e.pcm) % 2 == 0 and e.sample_rate == 24_000 for e in pieces)
-    for answer in (answer2, answer3):
+    for answer in (talk.answer2, talk.answer3):
         audio = OmniAudio.from_message(answer)
         yielded = b"".join(e.pcm for e in pieces if e.response_id == answer.id)
         assert audio.pcm == yielded
@@ -196,15 +239,11 @@ async def test_three_turns_with_barge_in_and_two_concurrent_tools(rt):
         assert audio.transcript == answer.text
         assert audio.duration >= 0.5
         assert np.abs(audio.to_numpy()).max() > 1000
-    text_live = "".join(
-        e.delta for e in events if isinstance(e, AssistantTranscriptDelta) and e.response_id == answer3.id
-    )
-    assert text_live == answer3.text
 
-    # the conversation as LangChain messages
-    messages = agent.messages
-    kinds = [type(m).__name__ for m in messages]
-    assert kinds == [
+
+def check_messages(talk: Conversation) -> None:
+    messages = talk.messages
+    assert [type(m).__name__ for m in messages] == [
         "HumanMessage", "AIMessage", "HumanMessage", "AIMessage",
         "ToolMessage", "ToolMessage", "AIMessage", "HumanMessage", "AIMessage",
     ]  # fmt: skip
@@ -215,14 +254,23 @@ async def test_three_turns_with_barge_in_and_two_concurrent_tools(rt):
     assert [c["args"] for c in calls] == [{"city": "emulated city"}] * 2
     tool_messages = [m for m in messages if isinstance(m, ToolMessage)]
     assert [m.tool_call_id for m in tool_messages] == [c["id"] for c in calls]
-    assert messages[6] is answer2
-    assert messages[8] is answer3
-    assert answer3.usage_metadata["output_token_details"]["audio"] > 0
+    assert messages[6] is talk.answer2
+    assert messages[8] is talk.answer3
+    assert talk.answer3.usage_metadata["output_token_details"]["audio"] > 0
 
+
+async def test_three_turns_with_barge_in_and_two_concurrent_tools(rt):
+    talk = await three_turns(rt)
+
+    check_transcripts(talk)
+    check_barge_in(talk)
+    check_tools(talk)
+    check_audio(talk)
+    check_messages(talk)
     # a text model carries on from the spoken conversation
     chat = ChatQwenOmni(base_url=rt.base_url, api_key=KEY, max_retries=0)
-    follow_up = await chat.ainvoke([*messages, HumanMessage("Summarize our talk.")])
-    assert "Summarize our talk." in follow_up.text
+    follow_up = await chat.ainvoke([*talk.messages, HumanMessage("Summarize it.")])
+    assert "Summarize it." in follow_up.text
     sent = rt.requests[-1].body["messages"]
     assert any("You are welcome." in str(m.get("content")) for m in sent)
 
@@ -264,7 +312,9 @@ async def test_session_update_follows_the_family_schema(rt):
         ("qwen3.5-omni-flash-realtime-2026-03-15", "Tina", "pcm24"),
     ],
 )
-async def test_each_family_gets_its_default_voice_and_format(rt, model, voice, output_format):
+async def test_each_family_gets_its_default_voice_and_format(
+    rt, model, voice, output_format
+):
     rt.realtime.reset(speed=0)
     async with session(rt, model=model) as live:
         await live.send_audio(speech(0.5), 16_000)
@@ -288,7 +338,7 @@ async def test_audio_is_resampled_to_16khz_mono_in_100ms_pieces(rt):
     assert abs(seconds - 1.0) < 0.01
     assert max(sizes) == 3200  # 100 ms of 16 kHz PCM16
     assert len(recorded.audio) == pytest.approx(1.5 * 32_000, abs=8)
-    samples = np.frombuffer(bytes(recorded.audio[: 32_000]), dtype="<i2")
+    samples = np.frombuffer(bytes(recorded.audio[:32_000]), dtype="<i2")
     spectrum = np.abs(np.fft.rfft(samples))
     assert np.argmax(spectrum) * 16_000 / len(samples) == pytest.approx(500, abs=2)
 
@@ -305,7 +355,10 @@ async def test_manual_turns_commit_and_respond(rt):
     assert not [e for e in events if isinstance(e, (SpeechStarted, SpeechStopped))]
     update = rt.realtime.sessions[-1].of_type("session.update")[0]["session"]
     assert update["turn_detection"] is None
-    assert [m.text for m in live.messages] == ["What is two plus two?", done.message.text]
+    assert [m.text for m in live.messages] == [
+        "What is two plus two?",
+        done.message.text,
+    ]
 
 
 async def test_text_answers_without_speech(rt):
@@ -318,12 +371,13 @@ async def test_text_answers_without_speech(rt):
     assert done.message.text == "You said: 'Hello'."
     assert "audio" not in done.message.additional_kwargs
     assert not [e for e in events if isinstance(e, AssistantAudio)]
-    assert "".join(e.delta for e in events if isinstance(e, AssistantTranscriptDelta)) == done.message.text
+    assert (
+        "".join(e.delta for e in events if isinstance(e, AssistantTranscriptDelta))
+        == done.message.text
+    )
 
 
 async def test_images_only_after_audio_and_within_limits(rt):
-    from langchain_qwen_omni.errors import OmniInputError
-
     rt.realtime.reset(speed=0)
     async with session(rt, turn_detection=None) as live:
         with pytest.raises(OmniInputError, match="needs audio first"):
@@ -336,8 +390,6 @@ async def test_images_only_after_audio_and_within_limits(rt):
     recorded = rt.realtime.sessions[-1]
     assert len(recorded.images) == 2
     assert recorded.images[0] == media.jpeg(64, 48)
-    from langchain_qwen_omni._probe import image_size
-
     assert image_size(recorded.images[1]) == (1920, 1080)
 
 
@@ -348,11 +400,17 @@ async def test_a_session_continues_a_message_history(rt):
         HumanMessage("What is your ship called?"),
         AIMessage("The Black Pearl."),
     ]
-    async with session(rt, messages=history, instructions="Answer in one line.") as live:
+    async with session(
+        rt, messages=history, instructions="Answer in one line."
+    ) as live:
         pass
-    instructions = rt.realtime.sessions[-1].of_type("session.update")[0]["session"]["instructions"]
+    instructions = rt.realtime.sessions[-1].of_type("session.update")[0]["session"][
+        "instructions"
+    ]
     assert instructions.startswith("Answer in one line.\n\nYou are a pirate.")
-    assert "User: What is your ship called?\nAssistant: The Black Pearl." in instructions
+    assert (
+        "User: What is your ship called?\nAssistant: The Black Pearl." in instructions
+    )
     assert live.messages == history
     assert history[0] is not live.messages  # the caller's list is not grown
 
@@ -378,7 +436,10 @@ async def test_a_failing_tool_sends_its_error_to_the_model(rt):
     assert failed.is_error
     assert failed.output == "Error: ValueError: index offline for emulated query"
     assert failed.message.status == "error"
-    assert answer.text == "The tools answered: lookup: 'Error: ValueError: index offline for emulated query'."
+    assert (
+        answer.text == "The tools answered: lookup: "
+        "'Error: ValueError: index offline for emulated query'."
+    )
 
 
 # --- reconnection ------------------------------------------------------------------
@@ -391,7 +452,9 @@ async def test_reconnects_before_the_session_cap_and_keeps_the_conversation(rt):
         await live.end_turn()
         first = await live.next_answer(timeout=10)
         events: list = []
-        reconnected = await until(live, events, lambda e: isinstance(e, SessionReconnected))
+        reconnected = await until(
+            live, events, lambda e: isinstance(e, SessionReconnected)
+        )
         await live.send_audio(speech(0.5), 16_000)
         await live.end_turn()
         second = await live.next_answer(timeout=10)
@@ -413,7 +476,9 @@ async def test_the_server_closing_at_its_cap_is_survived(rt):
         await live.end_turn()
         await live.next_answer(timeout=10)
         events: list = []
-        reconnected = await until(live, events, lambda e: isinstance(e, SessionReconnected))
+        reconnected = await until(
+            live, events, lambda e: isinstance(e, SessionReconnected)
+        )
         await live.send_audio(speech(0.4), 16_000)
         await live.end_turn()
         second = await live.next_answer(timeout=10)
@@ -424,17 +489,25 @@ async def test_the_server_closing_at_its_cap_is_survived(rt):
 
 
 async def test_a_dropped_connection_keeps_what_was_received(rt):
-    rt.realtime.reset(speed=0, drop_after_audio_deltas=3, transcripts=("first", "second"))
+    rt.realtime.reset(
+        speed=0, drop_after_audio_deltas=3, transcripts=("first", "second")
+    )
     async with session(rt, reconnect_backoff=0.05) as live:
         await live.send_audio(speech(0.4), 16_000)
         await live.end_turn()
         events: list = []
         cut = await until(live, events, lambda e: isinstance(e, ResponseDone))
-        reconnected = await until(live, events, lambda e: isinstance(e, SessionReconnected))
+        reconnected = await until(
+            live, events, lambda e: isinstance(e, SessionReconnected)
+        )
         await live.send_audio(speech(0.4), 16_000)
         await live.end_turn()
         second = await live.next_answer(timeout=10)
-    yielded = b"".join(e.pcm for e in events if isinstance(e, AssistantAudio) and e.response_id == cut.response_id)
+    yielded = b"".join(
+        e.pcm
+        for e in events
+        if isinstance(e, AssistantAudio) and e.response_id == cut.response_id
+    )
     assert cut.status == "incomplete"
     assert OmniAudio.from_message(cut.message).pcm == yielded
     assert len(yielded) >= 3 * 4798
@@ -445,7 +518,9 @@ async def test_a_dropped_connection_keeps_what_was_received(rt):
 
 
 async def test_reconnection_gives_up_with_a_typed_error(rt):
-    rt.realtime.reset(speed=0, drop_after_audio_deltas=1, drop_times=None, transcripts=("x",))
+    rt.realtime.reset(
+        speed=0, drop_after_audio_deltas=1, drop_times=None, transcripts=("x",)
+    )
     async with session(rt, max_reconnects=2, reconnect_backoff=0.01) as live:
         await live.send_audio(speech(0.4), 16_000)
         await live.end_turn()
@@ -490,7 +565,10 @@ async def test_refused_settings_raise_the_server_message(rt):
             pass
     assert caught.value.param == "session.modalities"
     assert caught.value.code == "invalid_value"
-    assert "Invalid modalities: ['audio']. Supported combinations are: ['text'] and ['audio', 'text']." in str(caught.value)
+    assert (
+        "Invalid modalities: ['audio']. Supported combinations are: "
+        "['text'] and ['audio', 'text']." in str(caught.value)
+    )
 
 
 async def test_an_unknown_model_fails_for_good(rt):
@@ -541,12 +619,9 @@ async def test_events_after_the_session_closed_end_the_iteration(rt):
 
 
 async def test_an_unreachable_endpoint_is_a_connection_error(unused_tcp_port):
-    live = QwenOmniRealtime(base_url=f"http://127.0.0.1:{unused_tcp_port}", api_key=KEY, timeout=2)
+    live = QwenOmniRealtime(
+        base_url=f"http://127.0.0.1:{unused_tcp_port}", api_key=KEY, timeout=2
+    )
     with pytest.raises(OmniRealtimeConnectionError, match="Cannot connect"):
         async with live:
             pass
-
-
-def test_audio_deltas_decode_alone_and_join_to_the_message():
-    pieces = [base64.b64encode(bytes(range(n % 256)) * 3).decode() for n in (7, 8, 9)]
-    assert all(base64.b64decode(p) for p in pieces)
