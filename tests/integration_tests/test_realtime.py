@@ -412,7 +412,7 @@ async def test_a_session_continues_a_message_history(rt):
         "User: What is your ship called?\nAssistant: The Black Pearl." in instructions
     )
     assert live.messages == history
-    assert history[0] is not live.messages  # the caller's list is not grown
+    assert live.messages is not history  # the caller's list is not grown
 
 
 # --- tools ------------------------------------------------------------------------
