@@ -111,17 +111,15 @@ def _encode(source: Any) -> bytes:
         size = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))
         image = image.resize(size)
     rgb = image.convert("RGB")
-    for quality in _QUALITIES:
-        buffer = io.BytesIO()
-        rgb.save(buffer, format="JPEG", quality=quality)
-        if _base64_size(buffer.tell()) <= IMAGE_MAX_BASE64_BYTES:
-            return buffer.getvalue()
-    msg = (
-        f"Cannot fit a {image.width}x{image.height} image into "
-        f"{IMAGE_MAX_BASE64_BYTES:,} bytes of base64, even at JPEG quality "
-        f"{_QUALITIES[-1]}: scale it down first."
-    )
-    raise OmniInputError(msg)
+    while True:
+        for quality in _QUALITIES:
+            buffer = io.BytesIO()
+            rgb.save(buffer, format="JPEG", quality=quality)
+            if _base64_size(buffer.tell()) <= IMAGE_MAX_BASE64_BYTES:
+                return buffer.getvalue()
+        # even the lowest quality is too large (noise-like pixels): smaller
+        width, height = rgb.size
+        rgb = rgb.resize((max(1, width * 3 // 4), max(1, height * 3 // 4)))
 
 
 def _as_pil(source: Any, image_module: Any) -> Any:

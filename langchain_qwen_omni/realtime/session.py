@@ -240,8 +240,8 @@ class QwenOmniRealtime(BaseModel):
 
     # --------------------------------------------------------- validators
     @model_validator(mode="after")
-    def _check_qwen_omni_realtime(self) -> Self:
-        """Check key, endpoint, voice, modalities, tools and turns before connecting."""
+    def _check_qwen_omni_realtime_key(self) -> Self:
+        """A key is needed before anything else (as for `ChatQwenOmni`)."""
         if self.api_key is None:
             msg = (
                 "No DashScope API key: pass api_key=... or set DASHSCOPE_API_KEY. "
@@ -249,6 +249,25 @@ class QwenOmniRealtime(BaseModel):
                 "langchain_qwen_omni.emulator.OmniEmulator with any key."
             )
             raise ValueError(msg)
+        return self
+
+    def __init__(self, **data: Any) -> None:
+        """Validate the fields, then the settings against the model's profile.
+
+        Raises:
+            OmniInputError: For settings the model does not take (tools,
+                voice, modalities, turn detection, endpoint), before any
+                connection.
+        """
+        super().__init__(**data)
+        self.check_settings()
+
+    def check_settings(self) -> None:
+        """Check endpoint, modalities, voice, tools and turns against the profile.
+
+        Raises:
+            OmniInputError: Naming the setting, what the model takes, and the fix.
+        """
         profile = self.realtime_profile
         check_workspace_domain(self.url, self.model, profile)
         if set(self.modalities) not in _MODALITY_SETS or len(self.modalities) != len(
@@ -270,7 +289,6 @@ class QwenOmniRealtime(BaseModel):
                 self.model,
                 ", ".join(formats),
             )
-        return self
 
     def _check_voice(self, profile: RealtimeProfile) -> None:
         if self.voice is None or self.voice in profile.voices:
@@ -364,6 +382,7 @@ class QwenOmniRealtime(BaseModel):
         if self._engine is not None:
             msg = "This QwenOmniRealtime session is already open."
             raise OmniRealtimeError(msg)
+        self.check_settings()  # fields may have changed since construction
         turns = protocol.resolve_turn_detection(
             self.turn_detection, self.realtime_profile.turn_detection
         )
