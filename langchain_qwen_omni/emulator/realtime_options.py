@@ -24,13 +24,21 @@ __all__ = [
 ]
 
 REALTIME_HEADER = "x-omni-realtime"
-"""Per-connection overrides, e.g. `speed=0; session_seconds=2`."""
-_HEADER_FIELDS = {
+"""Per-connection overrides, e.g. `speed=0; transcripts=Hi there|Thanks`."""
+
+
+def _texts(value: str) -> tuple[str, ...]:
+    return tuple(text.strip() for text in value.split("|") if text.strip())
+
+
+_HEADER_FIELDS: dict[str, Any] = {
     "speed": float,
     "session_seconds": float,
     "drop_after_audio_deltas": int,
     "first_audio_delay": float,
     "speech_seconds_per_char": float,
+    "transcripts": _texts,
+    "answers": _texts,
 }
 
 
@@ -86,7 +94,7 @@ class RealtimeOptions:
 
 
 def parse_header(header: str | None) -> dict[str, Any]:
-    """`speed=0; session_seconds=2` as option overrides.
+    """`speed=0; transcripts=Hi|Thanks` as option overrides (texts split on `|`).
 
     Raises:
         ValueError: For an unknown name or a value that is not a number.

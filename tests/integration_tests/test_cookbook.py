@@ -258,3 +258,29 @@ def test_agent_with_media(capsys):
     answer = out.index("answer: ")
     assert call < result < answer
     assert "30.00" in out[answer:]
+
+
+def test_realtime_agent(tmp_path, capsys):
+    target = tmp_path / "answer.wav"
+
+    assert run("realtime_agent", "--out", str(target)) == 0
+
+    out = capsys.readouterr().out
+    heard = out.index("You: What is the weather in Paris")
+    calls = [out.index("-> get_weather("), out.index("-> get_local_time(")]
+    results = [
+        out.index("<- get_weather: Sunny and 21 C in emulated city"),
+        out.index("<- get_local_time: 09:30 in emulated city"),
+    ]
+    answer = out.index("Qwen: The tools answered: get_weather: 'Sunny and 21 C")
+    assert heard < min(calls)
+    assert max(calls) < min(results)  # both started before either finished
+    assert max(results) < answer
+    assert (
+        "conversation: HumanMessage, AIMessage, ToolMessage, ToolMessage, AIMessage"
+        in out
+    )
+    assert "In text: " in out
+    info = sf.info(target)
+    assert (info.samplerate, info.channels) == (24_000, 1)
+    assert info.duration > 1.0

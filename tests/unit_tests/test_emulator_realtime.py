@@ -298,6 +298,10 @@ def test_header_overrides_and_their_errors():
         "session_seconds": 2.5,
         "drop_after_audio_deltas": 3,
     }
+    assert parse_header("transcripts=Hi there | Thanks;answers=Ok") == {
+        "transcripts": ("Hi there", "Thanks"),
+        "answers": ("Ok",),
+    }
     with pytest.raises(ValueError, match="unknown option 'loud'"):
         parse_header("loud=1")
     with pytest.raises(ValueError, match="speed must be a number"):
