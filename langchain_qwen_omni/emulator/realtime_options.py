@@ -37,6 +37,7 @@ _HEADER_FIELDS: dict[str, Any] = {
     "drop_after_audio_deltas": int,
     "first_audio_delay": float,
     "speech_seconds_per_char": float,
+    "max_speech_seconds": float,
     "transcripts": _texts,
     "answers": _texts,
 }

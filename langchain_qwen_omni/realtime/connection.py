@@ -67,6 +67,8 @@ async def open_connection(
             additional_headers=dict(headers),
             open_timeout=timeout,
             max_size=_MAX_MESSAGE_BYTES,
+            # base64 speech barely compresses; deflate would cost CPU per event
+            compression=None,
             logger=WIRE_LOGGER,
         )
     except InvalidStatus as exc:

@@ -34,7 +34,7 @@ from langchain_qwen_omni.realtime.protocol import (
 from langchain_qwen_omni.realtime.tool_runner import run_tool_call
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import AsyncIterator, Callable, Mapping
 
     from langchain_core.tools import BaseTool
     from websockets.asyncio.client import ClientConnection
@@ -215,6 +215,15 @@ class RealtimeEngine:
             ):
                 continue
             return item  # type: ignore[return-value]  # the queue holds events
+
+    async def events(self) -> AsyncIterator[RealtimeEvent]:
+        """`next_event` as an async iterator."""
+        while True:
+            try:
+                event = await self.next_event()
+            except StopAsyncIteration:
+                return
+            yield event
 
     async def send(self, event: Mapping[str, Any]) -> None:
         """Send a client event, waiting out a reconnection if one is under way.

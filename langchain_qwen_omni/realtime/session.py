@@ -46,6 +46,7 @@ from langchain_qwen_omni.realtime.profiles import (
 from langchain_qwen_omni.realtime.tool_runner import tool_specs
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
     from types import TracebackType
 
     from langchain_core.messages import AIMessage
@@ -423,9 +424,9 @@ class QwenOmniRealtime(BaseModel):
         if engine is not None:
             await engine.close()
 
-    def __aiter__(self) -> Self:
+    def __aiter__(self) -> AsyncIterator[RealtimeEvent]:
         """Iterate over the session's events until it ends."""
-        return self
+        return self._live().events()
 
     async def __anext__(self) -> RealtimeEvent:
         """The next event: speech, transcripts, audio, answers, tool calls, errors.
@@ -484,10 +485,10 @@ class QwenOmniRealtime(BaseModel):
         start = time.monotonic()
         sent = 0.0
         for piece in split_pieces(pcm):
-            await engine.send(protocol.audio_append(piece))
             sent += len(piece) / (2 * INPUT_SAMPLE_RATE)
-            if pace:
+            if pace:  # like a microphone: a piece exists once it was spoken
                 await asyncio.sleep(max(start + sent / pace - time.monotonic(), 0.0))
+            await engine.send(protocol.audio_append(piece))
 
     async def end_turn(self, *, pace: float | None = None) -> None:
         """Tell the server the user finished speaking.
