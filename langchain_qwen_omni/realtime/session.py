@@ -154,7 +154,7 @@ class QwenOmniRealtime(BaseModel):
 
         @tool
         def get_weather(city: str) -> str:
-            \"\"\"The weather in a city.\"\"\"
+            '''The weather in a city.'''
             return f"Sunny in {city}"
 
         agent = QwenOmniRealtime(tools=[get_weather])
