@@ -212,6 +212,7 @@ class _Listener:
             ResponseDone,
             SpeechStarted,
             UserTranscriptCompleted,
+            UserTranscriptDelta,
         )
 
         self.out = out
@@ -219,7 +220,9 @@ class _Listener:
         self.speaker = speaker
         self.answers = 0
         self.speaking = False
+        self.hearing = False
         self._handlers: dict[type, Callable[[Any], None]] = {
+            UserTranscriptDelta: self._user_delta,
             UserTranscriptCompleted: self._user,
             AssistantTranscriptDelta: self._text,
             AssistantAudio: self._audio,
@@ -233,8 +236,18 @@ class _Listener:
         if handler is not None:
             handler(event)
 
+    def _user_delta(self, event: Any) -> None:
+        if not self.hearing:
+            self.out("You: ")
+            self.hearing = True
+        self.out(event.delta)
+
     def _user(self, event: Any) -> None:
-        self.out(f"You: {event.transcript}\n")
+        if self.hearing:  # the live transcript was printed: end its line
+            self.out("\n")
+            self.hearing = False
+        else:
+            self.out(f"You: {event.transcript}\n")
 
     def _text(self, event: Any) -> None:
         if not self.speaking:

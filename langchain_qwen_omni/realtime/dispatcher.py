@@ -148,6 +148,8 @@ class EventDispatcher:
             "response.text.delta": self._on_text_delta,
             "response.audio_transcript.delta": self._on_text_delta,
             "response.audio.delta": self._on_audio_delta,
+            "response.audio_transcript.done": self._on_text_done,
+            "response.text.done": self._on_text_done,
             "response.function_call_arguments.delta": self._on_arguments_delta,
             "response.function_call_arguments.done": self._on_arguments_done,
             "response.done": self._on_response_done,
@@ -385,6 +387,14 @@ class EventDispatcher:
                 )
             ]
         )
+
+    def _on_text_done(self, event: Mapping[str, Any]) -> Actions:
+        """The whole text, for servers that send it without deltas."""
+        answer = self._answer(string_field(event, "response_id"))
+        text = string_field(event, "transcript") or string_field(event, "text")
+        if text and not answer.text:
+            return self._on_text_delta({**event, "delta": text})
+        return Actions()
 
     def _on_audio_delta(self, event: Mapping[str, Any]) -> Actions:
         answer = self._answer(string_field(event, "response_id"))

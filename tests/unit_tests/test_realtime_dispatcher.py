@@ -119,6 +119,26 @@ def test_text_only_in_response_done_still_reaches_the_message():
     }
 
 
+def test_a_transcript_sent_whole_is_not_doubled():
+    d = dispatcher()
+    actions = feed(
+        d,
+        {"type": "response.created", "response": {"id": "r1"}},
+        {
+            "type": "response.audio_transcript.done",
+            "response_id": "r1",
+            "transcript": "Hi!",
+        },
+        {"type": "response.done", "response": {"id": "r1"}},
+        {"type": "response.created", "response": {"id": "r2"}},
+        {"type": "response.text.delta", "response_id": "r2", "delta": "Yes"},
+        {"type": "response.text.done", "response_id": "r2", "text": "Yes"},
+        {"type": "response.done", "response": {"id": "r2"}},
+    )
+    assert [e.delta for e in of(AssistantTranscriptDelta, actions)] == ["Hi!", "Yes"]
+    assert [m.text for m in d.messages] == ["Hi!", "Yes"]
+
+
 def test_a_call_announced_only_in_response_done_runs_then_goes_back():
     d = dispatcher()
     actions = feed(
