@@ -238,6 +238,7 @@ class QwenOmniRealtime(BaseModel):
 
     _engine: RealtimeEngine | None = PrivateAttr(default=None)
     _resampler: PcmResampler = PrivateAttr(default_factory=PcmResampler)
+    _audio_lock: asyncio.Lock = PrivateAttr(default_factory=asyncio.Lock)
 
     # --------------------------------------------------------- validators
     @model_validator(mode="after")
@@ -407,6 +408,7 @@ class QwenOmniRealtime(BaseModel):
         await engine.start()
         self._engine = engine
         self._resampler = PcmResampler()
+        self._audio_lock = asyncio.Lock()  # of this event loop
         return self
 
     async def __aexit__(
@@ -473,12 +475,20 @@ class QwenOmniRealtime(BaseModel):
             OmniInputError: For audio that cannot be read (before sending).
             OmniRealtimeError: When the session has ended.
         """
-        samples, rate = await asyncio.to_thread(
-            read_audio, audio, sample_rate, channels
-        )
-        pcm = self._resampler.push(samples, rate)
-        await self._send_pcm(pcm, pace)
+        self._live()
+        async with self._audio_lock:  # pieces of concurrent calls must not mix
+            # decoding and resampling an hour of audio must not stall the loop
+            pcm = await asyncio.to_thread(
+                self._to_input_pcm, audio, sample_rate, channels
+            )
+            await self._send_pcm(pcm, pace)
         return len(pcm) / (2 * INPUT_SAMPLE_RATE)
+
+    def _to_input_pcm(
+        self, audio: Any, sample_rate: int | None, channels: int
+    ) -> bytes:
+        samples, rate = read_audio(audio, sample_rate, channels)
+        return self._resampler.push(samples, rate)
 
     async def _send_pcm(self, pcm: bytes, pace: float | None) -> None:
         engine = self._live()
@@ -486,8 +496,10 @@ class QwenOmniRealtime(BaseModel):
         sent = 0.0
         for piece in split_pieces(pcm):
             sent += len(piece) / (2 * INPUT_SAMPLE_RATE)
-            if pace:  # like a microphone: a piece exists once it was spoken
-                await asyncio.sleep(max(start + sent / pace - time.monotonic(), 0.0))
+            # like a microphone, a piece exists once it was spoken; unpaced,
+            # still let other tasks run between pieces (a long file is many)
+            delay = start + sent / pace - time.monotonic() if pace else 0.0
+            await asyncio.sleep(max(delay, 0.0))
             await engine.send(protocol.audio_append(piece))
 
     async def end_turn(self, *, pace: float | None = None) -> None:
@@ -508,7 +520,8 @@ class QwenOmniRealtime(BaseModel):
         silence = bytes(
             (silence_ms + _END_TURN_SILENCE_MS) * INPUT_SAMPLE_RATE * 2 // 1000
         )
-        await self._send_pcm(silence, pace)
+        async with self._audio_lock:
+            await self._send_pcm(silence, pace)
 
     async def send_image(self, image: Any) -> None:
         """Send one camera frame (about one per second) with the speech it goes with.

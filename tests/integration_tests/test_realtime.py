@@ -343,6 +343,30 @@ async def test_audio_is_resampled_to_16khz_mono_in_100ms_pieces(rt):
     assert np.argmax(spectrum) * 16_000 / len(samples) == pytest.approx(500, abs=2)
 
 
+async def test_a_long_recording_does_not_stall_the_event_loop(rt):
+    rt.realtime.reset(speed=0)
+    recording = media.tone(120.0, 48_000, 440.0)  # two minutes at 48 kHz
+    gaps: list[float] = []
+    done = asyncio.Event()
+
+    async def ticker():
+        last = time.perf_counter()
+        while not done.is_set():
+            await asyncio.sleep(0.001)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    async with session(rt, turn_detection=None) as live:
+        ticks = asyncio.create_task(ticker())
+        seconds = await live.send_audio(recording, 48_000)
+        done.set()
+        await ticks
+    assert seconds == pytest.approx(120.0, abs=0.01)
+    assert len(rt.realtime.sessions[-1].audio) == pytest.approx(120 * 32_000, abs=4)
+    assert max(gaps) < 0.05, max(gaps)  # about 15 ms, the emulator sharing the GIL
+
+
 async def test_manual_turns_commit_and_respond(rt):
     rt.realtime.reset(speed=0, transcripts=("What is two plus two?",))
     async with session(rt, turn_detection=None) as live:
