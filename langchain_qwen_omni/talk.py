@@ -58,6 +58,14 @@ class _Heard:
     sample_rate: int = 24_000
 
 
+@dataclasses.dataclass(frozen=True)
+class _Devices:
+    """`sounddevice` where it plays the answer and where it listens, if at all."""
+
+    speaker: ModuleType | None
+    microphone: ModuleType | None
+
+
 def _sounddevice(why: str) -> ModuleType:
     """Import `sounddevice`, or explain which extra brings it.
 
@@ -100,7 +108,12 @@ def run_talk(
         if settings.input is not None
         else _sounddevice("Listening to the microphone (no --input given)")
     )
-    heard = asyncio.run(_talk(settings, connection, out, speaker, microphone))
+    heard = _Heard()
+    try:
+        devices = _Devices(speaker, microphone)
+        asyncio.run(_talk(settings, connection, out, heard, devices))
+    except KeyboardInterrupt:  # Ctrl+C ends a microphone session: keep what was said
+        err("\nStopped.\n")
     audio = OmniAudio(pcm=bytes(heard.pcm), sample_rate=heard.sample_rate)
     if settings.output is not None:
         settings.output.parent.mkdir(parents=True, exist_ok=True)
@@ -126,9 +139,9 @@ async def _talk(
     settings: TalkSettings,
     connection: dict[str, Any],
     out: Callable[[str], None],
-    speaker_module: ModuleType | None,
-    microphone: ModuleType | None,
-) -> _Heard:
+    heard: _Heard,
+    devices: _Devices,
+) -> None:
     from langchain_qwen_omni.realtime import QwenOmniRealtime  # noqa: PLC0415
 
     fields: dict[str, Any] = {**connection}
@@ -136,15 +149,15 @@ async def _talk(
         if (value := getattr(settings, name)) is not None:
             fields[name] = value
     session = QwenOmniRealtime(**fields)
-    heard = _Heard(sample_rate=session.output_sample_rate)
-    speaker = _Speaker(speaker_module, heard.sample_rate) if speaker_module else None
+    heard.sample_rate = session.output_sample_rate
+    speaker = _Speaker(devices.speaker, heard.sample_rate) if devices.speaker else None
     limit = (
         settings.turns
         if settings.turns is not None
         else (1 if settings.input else None)
     )
     async with session:
-        sender = asyncio.create_task(_speak(session, settings, microphone))
+        sender = asyncio.create_task(_speak(session, settings, devices.microphone))
         try:
             await _listen(session, out, heard, speaker, limit)
         finally:
@@ -153,7 +166,6 @@ async def _talk(
                 await sender
             if speaker is not None:
                 await speaker.close()
-    return heard
 
 
 async def _speak(
