@@ -6,6 +6,8 @@ import copy
 import io
 import logging
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -432,3 +434,18 @@ def test_read_audio_of_a_written_file_matches_soundfile(tmp_path):
     reference, _ = sf.read(path, dtype="float32")
     assert rate == 44_100
     assert np.allclose(samples, reference)
+
+
+def test_the_realtime_extra_is_named_when_websockets_is_missing():
+    code = (
+        "import sys; sys.modules['websockets'] = None\n"
+        "try:\n"
+        "    import langchain_qwen_omni.realtime\n"
+        "except ModuleNotFoundError as exc:\n"
+        "    print(exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert 'pip install "langchain-qwen-omni[realtime]"' in done.stdout
+    assert "websockets is not installed" in done.stdout
