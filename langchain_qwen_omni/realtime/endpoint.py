@@ -23,6 +23,7 @@ __all__ = ["REALTIME_PATH", "check_workspace_domain", "realtime_url", "resolve_b
 
 REALTIME_PATH = "/api-ws/v1/realtime"
 _SCHEMES = {"https": "wss", "http": "ws", "wss": "wss", "ws": "ws"}
+_CHAT_PATH = "/compatible-mode/v1"
 _PUBLIC_SUFFIX = ".aliyuncs.com"
 _WORKSPACE_SUFFIX = ".maas.aliyuncs.com"
 
@@ -45,6 +46,9 @@ def resolve_base(base_url: str | None, region: str | None) -> str:
 def realtime_url(base: str, model: str) -> str:
     """The realtime WebSocket URL on the host of `base`, with `?model=`.
 
+    A `ws://` or `wss://` URL with a path is used as it is (a proxy may serve
+    the endpoint elsewhere); an http(s) URL maps to `/api-ws/v1/realtime`.
+
     Raises:
         OmniInputError: For a URL that is not http(s) or ws(s).
     """
@@ -57,7 +61,10 @@ def realtime_url(base: str, model: str) -> str:
             "workspace domain, or a wss:// URL."
         )
         raise OmniInputError(msg)
-    path = parts.path if parts.path.rstrip("/").endswith(REALTIME_PATH) else ""
+    path = parts.path.rstrip("/")
+    given = parts.scheme.lower() in ("ws", "wss") and not path.endswith(_CHAT_PATH)
+    if not (given or path.endswith(REALTIME_PATH)):
+        path = ""  # a chat endpoint: the realtime one is on the same host
     query = [(k, v) for k, v in parse_qsl(parts.query) if k != "model"]
     query.append(("model", model))
     return urlunsplit(

@@ -71,6 +71,9 @@ def realtime(**fields) -> QwenOmniRealtime:
             "wss://proxy.example/api-ws/v1/realtime?model=old&x=1",
             "wss://proxy.example/api-ws/v1/realtime?x=1&model=m",
         ),
+        ("ws://localhost:9000/realtime", "ws://localhost:9000/realtime?model=m"),
+        ("ws://localhost:9000", "ws://localhost:9000/api-ws/v1/realtime?model=m"),
+        ("https://example.com/other", "wss://example.com/api-ws/v1/realtime?model=m"),
     ],
 )
 def test_the_websocket_url_comes_from_the_endpoint(base, url):
