@@ -537,7 +537,7 @@ class EmulatedSession:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return True
-            with contextlib.suppress(TimeoutError):
+            with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(
                     self.cancel_event.wait(), min(remaining, _SLICE_SECONDS)
                 )

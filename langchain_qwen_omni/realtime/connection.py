@@ -6,6 +6,7 @@ handshake headers at DEBUG level; the logger given to it masks that one.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -93,7 +94,7 @@ async def open_connection(
     except InvalidURI as exc:
         msg = f"Invalid realtime URL {where}: {exc}"
         raise OmniRealtimeError(msg) from exc
-    except (OSError, TimeoutError, InvalidHandshake) as exc:
+    except (OSError, asyncio.TimeoutError, InvalidHandshake) as exc:
         reason = str(exc) or type(exc).__name__
         msg = f"Cannot connect to the realtime endpoint {where}: {reason}."
         raise OmniRealtimeConnectionError(msg) from exc

@@ -173,7 +173,7 @@ class RealtimeEngine:
         self._closing = True
         ws = self._ws
         if ws is not None and self._failure is None and self._ready.is_set():
-            with contextlib.suppress(ConnectionClosed, OSError, TimeoutError):
+            with contextlib.suppress(ConnectionClosed, OSError, asyncio.TimeoutError):
                 async with self._send_lock:
                     await ws.send(json.dumps(session_finish()))
                 await asyncio.wait_for(self._finished.wait(), _FINISH_WAIT_SECONDS)
@@ -266,7 +266,8 @@ class RealtimeEngine:
         """Connect and configure: `session.created`, `.update`, `.updated`."""
         ws = await open_connection(self._url, self._headers, self._timeout)
         try:
-            await self._await_event(ws, "session.created")
+            # documented first; a server that skips it still gets configured
+            await self._await_event(ws, "session.created", required=False)
             await ws.send(json.dumps(session_update(self._session_config())))
             await self._await_event(ws, "session.updated")
         except BaseException:
@@ -277,15 +278,24 @@ class RealtimeEngine:
         self.audio_started = False
         return ws
 
-    async def _await_event(self, ws: ClientConnection, kind: str) -> None:
-        """Read until `kind`; other events are handled as usual, an error is fatal."""
-        deadline = time.monotonic() + self._timeout
+    async def _await_event(
+        self, ws: ClientConnection, kind: str, *, required: bool = True
+    ) -> None:
+        """Read until `kind`; other events are handled as usual, an error is fatal.
+
+        Without `required`, waiting half the timeout in vain is not an error.
+        """
+        wait = self._timeout if required else self._timeout / 2
+        deadline = time.monotonic() + wait
         while True:
             remaining = deadline - time.monotonic()
             try:
                 raw = await asyncio.wait_for(ws.recv(), max(remaining, 0.0))
-            except TimeoutError as exc:
-                msg = f"The realtime server sent no {kind} within {self._timeout:g} s."
+            except asyncio.TimeoutError as exc:
+                if not required:
+                    logger.info("No %s within %g s; going on without it.", kind, wait)
+                    return
+                msg = f"The realtime server sent no {kind} within {wait:g} s."
                 raise OmniRealtimeConnectionError(msg) from exc
             except ConnectionClosed as exc:
                 msg = f"The realtime server closed the connection before {kind}."

@@ -570,7 +570,7 @@ class QwenOmniRealtime(BaseModel):
         returned as it is (`response_metadata["interrupted"]`).
 
         Raises:
-            TimeoutError: When no answer came within `timeout` seconds.
+            asyncio.TimeoutError: When no answer came within `timeout` seconds.
             OmniRealtimeError: When the session ended first.
         """
         return await asyncio.wait_for(self._next_answer(), timeout)

@@ -41,11 +41,14 @@ class ScriptedServer:
         self.answers = answers
         self.received: list[list[dict[str, Any]]] = []
         self.drop_first = False
+        self.announce = True
 
     async def handler(self, ws: ServerConnection) -> None:
         events: list[dict[str, Any]] = []
         self.received.append(events)
-        await ws.send(json.dumps({"type": "session.created", "session": {"id": "s1"}}))
+        if self.announce:
+            created = {"type": "session.created", "session": {"id": "s1"}}
+            await ws.send(json.dumps(created))
         async for raw in ws:
             event = json.loads(raw)
             events.append(event)
@@ -203,3 +206,20 @@ async def test_a_connection_dying_without_a_close_frame_is_survived():
     assert again.text == "Again."
     replay = server.received[1][0]["session"]["instructions"]
     assert "User: Hello?\nAssistant: one two three four" in replay
+
+
+async def test_a_server_that_skips_session_created_still_gets_configured():
+    server = ScriptedServer([spoken("r1", "Fine.")])
+    server.announce = False
+    listener, url = await start(server)
+    async with listener:
+        session = QwenOmniRealtime(
+            base_url=url, api_key="k", turn_detection=None, timeout=1
+        )
+        async with session:
+            await session.send_audio(bytes(3200), 16_000)
+            await session.commit()
+            await session.respond()
+            answer = await asyncio.wait_for(session.next_answer(), 10)
+    assert answer.text == "Fine."
+    assert server.received[0][0]["type"] == "session.update"
