@@ -22,6 +22,7 @@ __all__ = [
     "VAD_DEFAULTS",
     "ModelFacts",
     "check_session",
+    "default_session",
     "error_event",
     "model_facts",
 ]

@@ -37,6 +37,7 @@ __all__ = [
     "AnswerBuilder",
     "PendingCall",
     "history_instructions",
+    "response_output",
     "usage_from_realtime",
 ]
 

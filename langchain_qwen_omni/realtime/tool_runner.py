@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ToolOutcome", "run_tool_call", "tool_specs"]
+__all__ = ["ToolOutcome", "parse_arguments", "run_tool_call", "tool_specs"]
 
 
 def tool_specs(tools: Sequence[BaseTool]) -> list[dict[str, Any]]:
