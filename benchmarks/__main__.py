@@ -7,7 +7,7 @@ import sys
 
 from benchmarks._timing import table
 
-_SUITES = ("stream", "concurrency", "stall", "imports", "video_prep")
+_SUITES = ("stream", "concurrency", "stall", "imports", "video_prep", "realtime")
 
 
 def main() -> int:

@@ -1,4 +1,4 @@
-"""The `qwen-omni` command line: chat, describe videos, run the emulator, demo.
+"""The `qwen-omni` command line: chat, describe videos, talk, run the emulator, demo.
 
 Typer and Rich come with the `cli` extra. Everything heavier is imported
 inside the command that needs it, so `qwen-omni --help` stays quick.
@@ -863,6 +863,100 @@ def emulator(  # noqa: PLR0913  # the options of `python -m langchain_qwen_omni.
                 "pick a free one with --port, or --port 0 for any."
             )
             raise _CommandError(msg) from None
+
+
+# ------------------------------------------------------------------- talk
+@app.command()
+def talk(  # noqa: PLR0913  # one parameter per documented option
+    ctx: typer.Context,
+    *,
+    input_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--input",
+            "-i",
+            help="A sound file holding the question (default: the microphone, "
+            "with the playback extra).",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Save the answers' speech here (.wav, .flac, .ogg, .mp3, .pcm) "
+            "instead of playing it.",
+            show_default=False,
+        ),
+    ] = None,
+    fast: Annotated[
+        bool,
+        typer.Option(
+            help="Stream the file as fast as possible, not at real-time pace."
+        ),
+    ] = False,
+    voice: Annotated[
+        str | None, typer.Option(help="Voice of the answers.", show_default=False)
+    ] = None,
+    instructions: Annotated[
+        str | None,
+        typer.Option(help="System prompt of the session.", show_default=False),
+    ] = None,
+    turns: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Stop after this many answers (default: 1 with --input, else Ctrl+C).",
+            show_default=False,
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="Realtime model (default: qwen3.5-omni-plus-realtime).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Talk with a realtime model: transcripts print live, the answer plays or saves.
+
+    Uses Qwen-Omni-Realtime (default qwen3.5-omni-plus-realtime; --model picks
+    another realtime model). With --emulator and --fast, the emulator answers
+    at full speed too.
+    """
+    from langchain_qwen_omni.audio import SPEECH_FILE_SUFFIXES  # noqa: PLC0415
+    from langchain_qwen_omni.talk import TalkSettings, run_talk  # noqa: PLC0415
+
+    if output is not None and output.suffix.lower() not in SPEECH_FILE_SUFFIXES:
+        msg = f"{output.name!r}: use one of {', '.join(SPEECH_FILE_SUFFIXES)}"
+        raise typer.BadParameter(msg, param_hint="--output")
+    target = _target(ctx)
+    with _reported(ctx):
+        if input_file is not None:
+            input_file = Path(_media_source("--input", str(input_file)))
+        connection: dict[str, Any] = {
+            "base_url": target.base_url,
+            "region": target.region,
+        }
+        if target.use_emulator:
+            emulator = target._start_emulator(ctx)  # noqa: SLF001  # this module's own
+            emulator.realtime.options.speed = 0.0 if fast else 1.0
+            connection = {"base_url": emulator.base_url, "api_key": "emulator"}
+        elif not os.environ.get("DASHSCOPE_API_KEY"):
+            raise _CommandError(MISSING_KEY)
+        settings = TalkSettings(
+            input=input_file,
+            output=output,
+            fast=fast,
+            model=model or target.model,
+            voice=voice,
+            instructions=instructions,
+            turns=turns,
+        )
+        run_talk(settings, connection)
 
 
 # ------------------------------------------------------------------- demo

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from langchain_qwen_omni.emulator.answers import encode_events, whole_completion
 from langchain_qwen_omni.emulator.errors import EmulatorError, invalid_parameter
@@ -35,6 +35,8 @@ from langchain_qwen_omni.emulator.faults import (
     request_fault,
 )
 from langchain_qwen_omni.emulator.options import EmulatorOptions
+from langchain_qwen_omni.emulator.realtime import REALTIME_PATH, realtime_endpoint
+from langchain_qwen_omni.emulator.realtime_options import RealtimeState
 from langchain_qwen_omni.emulator.tools import build_answer
 from langchain_qwen_omni.emulator.validation import validate_request
 
@@ -318,11 +320,16 @@ def create_app(
             defaults to a fresh `RequestLog`.
 
     `app.state.closing` starts False; a server sets it while stopping.
+    `app.state.realtime` holds the realtime endpoint's options and sessions.
     """
     _install_log_filter()
-    routes = [Route(path, _chat_completions, methods=["POST"]) for path in CHAT_PATHS]
+    routes: list[BaseRoute] = [
+        Route(path, _chat_completions, methods=["POST"]) for path in CHAT_PATHS
+    ]
     routes.append(Route("/health", _health, methods=["GET"]))
+    routes.append(WebSocketRoute(REALTIME_PATH, realtime_endpoint))
     app = Starlette(routes=routes)
+    app.state.realtime = RealtimeState()
     app.state.options = options if options is not None else EmulatorOptions()
     app.state.request_log = request_log if request_log is not None else RequestLog()
     app.state.closing = False

@@ -8,6 +8,7 @@ port is known as soon as `start()` returns.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import ipaddress
 import socket
 import sys
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
     from langchain_qwen_omni.emulator.faults import Fault, FaultPlan
+    from langchain_qwen_omni.emulator.realtime_options import RealtimeState
 
 __all__ = ["OmniEmulator", "banner", "serve"]
 
@@ -108,7 +110,8 @@ def _uvicorn_server(app: Starlette, log_level: str) -> uvicorn.Server:
         log_level=log_level,
         access_log=False,
         lifespan="off",
-        ws="none",
+        # the realtime endpoint needs WebSockets (the `websockets` package)
+        ws="websockets-sansio" if importlib.util.find_spec("websockets") else "none",
         timeout_graceful_shutdown=_SHUTDOWN_GRACE_SECONDS,
     )
     return _Server(config, app)
@@ -193,6 +196,12 @@ class OmniEmulator:
     def faults(self) -> FaultPlan:
         """The queue of injected faults: `pending`, `fired`, `clear()`."""
         return self.options.faults
+
+    @property
+    def realtime(self) -> RealtimeState:
+        """The realtime endpoint: its `options`, recorded `sessions`, `reset()`."""
+        state: RealtimeState = self.app.state.realtime
+        return state
 
     @property
     def requests(self) -> list[RecordedRequest]:

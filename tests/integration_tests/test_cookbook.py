@@ -348,3 +348,29 @@ def test_voice_question_without_a_sound_device(capsys, tmp_path, monkeypatch):
     assert "Not played: " in captured.err
     assert "input_audio 1: wav, 2.00 s" in captured.out  # the generated sample
     assert sf.info(target).samplerate == 24_000
+
+
+def test_realtime_agent(tmp_path, capsys):
+    target = tmp_path / "answer.wav"
+
+    assert run("realtime_agent", "--out", str(target)) == 0
+
+    out = capsys.readouterr().out
+    heard = out.index("You: What is the weather in Paris")
+    calls = [out.index("-> get_weather("), out.index("-> get_local_time(")]
+    results = [
+        out.index("<- get_weather: Sunny and 21 C in emulated city"),
+        out.index("<- get_local_time: 09:30 in emulated city"),
+    ]
+    answer = out.index("Qwen: The tools answered: get_weather: 'Sunny and 21 C")
+    assert heard < min(calls)
+    assert max(calls) < min(results)  # both started before either finished
+    assert max(results) < answer
+    assert (
+        "conversation: HumanMessage, AIMessage, ToolMessage, ToolMessage, AIMessage"
+        in out
+    )
+    assert "In text: " in out
+    info = sf.info(target)
+    assert (info.samplerate, info.channels) == (24_000, 1)
+    assert info.duration > 1.0
