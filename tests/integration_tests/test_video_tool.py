@@ -643,7 +643,7 @@ async def test_cancelling_an_async_description_while_it_cuts_leaves_no_folder(
     tool = DescribeVideoTool(llm=turbo, allowed_dirs=[videos])
     task = asyncio.create_task(tool.ainvoke(call({"video": "long.mp4"})))
     assert await asyncio.to_thread(slow.started.wait, 30)
-    assert list(made[0].glob("segment-*.mp4"))  # the cut is under way
+    assert made[0].is_dir()  # the cut is under way
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -732,7 +732,7 @@ def test_ctrl_c_while_cutting_leaves_no_folder(videos, tmp_path, mode) -> None:
     )
     assert process.stdout is not None
     assert process.stdout.readline() == b"cutting\n"
-    assert list(scratch.glob("qwen-omni-video-*/segment-*.mp4"))
+    assert list(scratch.glob("qwen-omni-video-*"))  # the cut is under way
     process.send_signal(signal.SIGINT)
     _, errors = process.communicate(timeout=60)
     assert process.returncode != 0
