@@ -203,7 +203,8 @@ def _open_input(av: Any, source: VideoInput) -> Any:
 
 def _name_of(source: VideoInput) -> str:
     name = source if isinstance(source, (str, Path)) else getattr(source, "name", "")
-    return Path(name).name if isinstance(name, (str, Path)) else "the video"
+    named = Path(name).name if isinstance(name, (str, Path)) else ""
+    return named or "the video"
 
 
 def _size_of(source: VideoInput) -> int:
@@ -696,6 +697,15 @@ def _seconds(packet: Any) -> float | None:
     return float(packet.pts * packet.time_base)
 
 
+def _frame_seconds(frame: Any, time_base: Any) -> float | None:
+    """A decoded frame's time, counted in its stream's time base.
+
+    Frames drained from a decoder (and from frame threads) carry their pts
+    but no time base of their own.
+    """
+    return None if frame.pts is None else float(frame.pts * time_base)
+
+
 class _Windows:
     """Gives each time window one picture, spread out and cheap to decode.
 
@@ -777,6 +787,7 @@ class _Picker:
 
     def __init__(self, stream: Any, windows: _Windows) -> None:
         self._decoder = stream.codec_context
+        self._time_base = stream.time_base
         self._windows = windows
         self._group: list[Any] = []
         self._group_bytes = 0
@@ -872,9 +883,8 @@ class _Picker:
         return settled
 
     def _settle(self, frame: Any) -> list[tuple[int, Any]]:
-        if frame.time is None:
-            return []
-        return self._windows.push(frame.time, frame)
+        time = _frame_seconds(frame, self._time_base)
+        return [] if time is None else self._windows.push(time, frame)
 
 
 def _set_up_decoder(stream: Any) -> None:
@@ -1184,7 +1194,7 @@ class _Segmenter:
             self.sound(_seconds(packet), packet)
             return
         for frame in packet.decode():
-            self.sound(frame.time, frame)
+            self.sound(_frame_seconds(frame, packet.time_base), frame)
 
     def pictures(
         self,
@@ -1339,7 +1349,7 @@ def _encode_pass(
     segmenter.pictures(picker.finish(), owners, finished=True)
     if audio is not None and not segmenter.settings.copy_audio:
         for frame in audio.codec_context.decode(None):  # the decoder's last frames
-            segmenter.sound(frame.time, frame)
+            segmenter.sound(_frame_seconds(frame, audio.time_base), frame)
 
 
 def _frame_slots(
