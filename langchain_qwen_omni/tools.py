@@ -680,16 +680,22 @@ class DescribeVideoTool(BaseTool):
     """Describe a video, or answer a question about it, for agents.
 
     Local files are read only inside `allowed_dirs` (none by default, so only
-    http(s) URLs work until you allow a folder). Videos longer or larger than
-    the model takes are cut into segments or sampled into frames, described
-    concurrently and merged into one answer with timestamps.
+    http(s) URLs work until you allow a folder), opened once without
+    following symlinks, and checked on the open file (a regular file, one
+    hard link unless `allow_hardlinks`, at most `max_file_bytes`) before any
+    read. Videos longer or larger than the model takes are cut into
+    segments (streams copied when they fit, else re-encoded at the 2
+    pictures a second the model samples) or sampled into frames, described
+    concurrently and merged into one answer with timestamps. Temporary
+    segments are removed however the description ends, cancellation
+    included.
 
     Invoked with a `ToolCall`, it returns a `ToolMessage` whose content is the
     answer and whose `artifact` is a `VideoDescription` (the parts with their
     time ranges, the strategy and why, the speech, the summed usage).
-    Problems the agent can fix (a refused path, a missing or undecodable
-    file, a URL that would need cutting) come back as the ToolMessage's text
-    with `status="error"` instead of raising.
+    Problems the agent can fix (a refused path, a missing, too large or
+    undecodable file, a malformed URL, a URL that would need cutting) come
+    back as the ToolMessage's text with `status="error"` instead of raising.
 
     Example:
         ```python
