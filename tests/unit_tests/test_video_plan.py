@@ -381,7 +381,10 @@ def test_sampled_frames_show_the_right_moments(tmp_path: Path) -> None:
         matches = [
             index
             for index, frame in enumerate(source)
-            if all(abs(int(a) - int(b)) < 40 for a, b in zip(sampled, frame[0, 0]))
+            if all(
+                abs(int(a) - int(b)) < 40
+                for a, b in zip(sampled, frame[0, 0], strict=True)
+            )
         ]
         assert any(time - slot <= index / 4 < time + slot / 2 for index in matches)
 
