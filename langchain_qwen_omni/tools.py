@@ -661,6 +661,8 @@ async def _in_thread(
         if stop is not None:
             stop.set()
         await asyncio.wait([work])
+        if not work.cancelled():
+            work.exception()  # seen: the stop it raises is the point, not news
         raise
 
 
