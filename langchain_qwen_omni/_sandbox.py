@@ -308,6 +308,8 @@ def open_local_video(
 
 def _open_below(root: Path, parts: Sequence[str]) -> int:
     """Open `root/parts...`, no symlink followed below `root`."""
+    if not parts:  # a single file given as allowed, as configured
+        return os.open(root, _FILE_FLAGS & ~_NOFOLLOW)
     if os.open not in os.supports_dir_fd or not _NOFOLLOW:  # pragma: no cover
         return _open_checking_identity(root.joinpath(*parts))
     folder = os.open(root, _WALK_FLAGS & ~_NOFOLLOW)  # the configured root itself

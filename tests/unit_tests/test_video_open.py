@@ -310,3 +310,11 @@ def test_a_thread_safe_close_after_a_worker_opened_nothing() -> None:
         thread.join()
     with pytest.raises(VideoPrepStoppedError):
         workspace.folder()
+
+
+def test_an_allowed_entry_naming_one_file_still_opens_it(allowed: Path) -> None:
+    clip = allowed / "clip.mp4"
+    source = resolve_video_source(str(clip), [clip])
+    assert isinstance(source, LocalVideo)
+    with open_local_video(source, [clip], max_bytes=MB) as video:
+        assert video.read_all() == clip.read_bytes()
