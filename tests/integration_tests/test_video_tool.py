@@ -312,9 +312,13 @@ def test_url_video_cannot_be_sampled(turbo, emu) -> None:
     assert emu.requests == []
 
 
-async def test_async_preparation_leaves_the_event_loop_free(turbo, videos) -> None:
-    # Cutting 100 s of video takes most of a second of CPU; on the async path
-    # it runs in a worker thread, so a ticker keeps ticking meanwhile.
+async def test_async_preparation_leaves_the_event_loop_free(
+    turbo, videos, monkeypatch
+) -> None:
+    # Cutting is made to take a second (a pause per picture, as a long video
+    # would); on the async path it runs in a worker thread, so a ticker keeps
+    # ticking meanwhile.
+    SlowCut(monkeypatch, pause=0.005)
     gaps: list[float] = []
     done = asyncio.Event()
 
@@ -333,7 +337,7 @@ async def test_async_preparation_leaves_the_event_loop_free(turbo, videos) -> No
     elapsed = time.monotonic() - started
     done.set()
     await ticking
-    assert elapsed > 0.3
+    assert elapsed > 1.0  # 200 pictures of 5 ms
     assert len(gaps) > elapsed / 0.05
     assert max(gaps) < 0.25
 
