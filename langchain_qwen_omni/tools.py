@@ -15,18 +15,24 @@ chains) share one pipeline:
 
 The sync and async paths share every step but their I/O loop: preparing a
 video (decoding, encoding) runs in a worker thread on the async path, so
-the event loop never blocks on it.
+the event loop never blocks on it. What preparing holds on the machine (the
+open file, the folder of cut segments) belongs to a `_Workspace` made before
+the work starts, so it is removed however the description ends: success,
+error, `KeyboardInterrupt`, or the cancellation of an async task (which stops
+the worker thread at its next frame and waits for it first).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable  # noqa: TC003  # a pydantic field type
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from langchain_core.callbacks.manager import (
     adispatch_custom_event,
@@ -46,7 +52,11 @@ from pydantic.v1 import (
 )
 
 from langchain_qwen_omni._codec import b64encode
-from langchain_qwen_omni._sandbox import LocalVideo, resolve_video_source
+from langchain_qwen_omni._sandbox import (
+    LocalVideo,
+    open_local_video,
+    resolve_video_source,
+)
 from langchain_qwen_omni.audio import OmniAudio
 from langchain_qwen_omni.chat_models import ChatQwenOmni  # noqa: TC001  # a pydantic field type, needed at runtime
 from langchain_qwen_omni.errors import OmniInputError
@@ -57,6 +67,7 @@ from langchain_qwen_omni.video import (
     Strategy,
     VideoPart,
     VideoPlan,
+    VideoPrepStoppedError,
     cut_segments,
     plan_video,
     probe_video,
@@ -71,7 +82,7 @@ if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage, UsageMetadata
     from langchain_core.runnables import Runnable, RunnableConfig
 
-    from langchain_qwen_omni._sandbox import VideoSource
+    from langchain_qwen_omni._sandbox import OpenedVideo, VideoSource
 
 __all__ = [
     "PROGRESS_EVENT",
@@ -93,6 +104,7 @@ a URL video sent whole). Receive it with a callback handler's
 """
 DEFAULT_QUESTION = "Describe what happens in this video: what is seen and heard."
 DEFAULT_MAX_CONCURRENCY = 4
+_T = TypeVar("_T")
 
 # Refusals the API gives for a video it cannot take as it is.
 _TOO_BIG_HINTS = ("too long", "too large", "file size", "exceeded limit", "duration")
@@ -165,13 +177,75 @@ class _Options:
     allowed_dirs: tuple[Path, ...]
     max_concurrency: int
     strategy: Strategy
+    allow_hardlinks: bool = False
+    max_file_bytes: int | None = None
+
+    def file_limit(self) -> int:
+        """The largest local file read: the setting, else the model's per-video cap."""
+        return self.max_file_bytes or self.llm.omni_profile.video_max_bytes
+
+
+class _Workspace:
+    """What preparing one video holds on the machine, and how to let it go.
+
+    Made by the caller before preparing starts, so that whichever thread
+    prepares, the caller can ask it to stop (`stop`, checked at every frame)
+    and remove the temporary folder and close the video file (`close`,
+    thread-safe and idempotent). After `close`, no new folder or file is
+    taken, so a worker that runs on cannot leave one behind.
+    """
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._folder: Path | None = None
+        self._videos: list[OpenedVideo] = []
+
+    def folder(self) -> Path:
+        """The private temporary folder (mode 0700), made on first use."""
+        with self._lock:
+            self._check_open()
+            if self._folder is None:
+                self._folder = Path(tempfile.mkdtemp(prefix="qwen-omni-video-"))
+            return self._folder
+
+    def adopt(self, video: OpenedVideo) -> OpenedVideo:
+        """Hold an opened video until `release` or `close`."""
+        with self._lock:
+            if self._closed:
+                video.close()
+            self._check_open()
+            self._videos.append(video)
+        return video
+
+    def release(self, video: OpenedVideo) -> None:
+        """Close a video that is no longer needed."""
+        with self._lock:
+            if video in self._videos:
+                self._videos.remove(video)
+        video.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            msg = "The video description was stopped."
+            raise VideoPrepStoppedError(msg)
+
+    def close(self) -> None:
+        """Stop the work, close the video and remove the folder."""
+        self.stop.set()
+        with self._lock:
+            self._closed = True
+            folder, self._folder = self._folder, None
+            videos, self._videos = self._videos, []
+        for video in videos:
+            video.close()
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 class _Job:
-    """A video made ready to send: its parts, and the files holding them.
-
-    Owns the temporary folder of cut segments; `close()` removes it.
-    """
+    """A video made ready to send: its parts, and the data or files holding them."""
 
     def __init__(
         self,
@@ -185,19 +259,10 @@ class _Job:
         self.plan = plan
         self.duration = duration
         self.question = request.question or DEFAULT_QUESTION
+        self.whole: bytes | None = None
+        """A local file sent as it is, read from the checked descriptor."""
         self.segment_files: list[Path] = []
         self.frames: list[list[bytes]] = []
-        self._workdir: Path | None = None
-
-    def workdir(self) -> Path:
-        if self._workdir is None:
-            self._workdir = Path(tempfile.mkdtemp(prefix="qwen-omni-video-"))
-        return self._workdir
-
-    def close(self) -> None:
-        if self._workdir is not None:
-            shutil.rmtree(self._workdir, ignore_errors=True)
-            self._workdir = None
 
     @property
     def parts(self) -> tuple[VideoPart, ...]:
@@ -211,11 +276,15 @@ class _Job:
                 for jpeg in self.frames[index]
             ]
             return {"type": "video", "video": urls}
-        if isinstance(self.source, LocalVideo):
-            path = self.segment_files[index] if self.segment_files else self.source.path
-            url = _data_url(DATA_URL_PREFIX, path.read_bytes())
-        else:
+        if self.segment_files:
+            url = _data_url(DATA_URL_PREFIX, self.segment_files[index].read_bytes())
+        elif self.whole is not None:
+            url = _data_url(DATA_URL_PREFIX, self.whole)
+        elif not isinstance(self.source, LocalVideo):
             url = self.source.url
+        else:  # pragma: no cover - every local plan fills one of the above
+            msg = "a local video was not prepared"
+            raise RuntimeError(msg)
         return {"type": "video_url", "video_url": {"url": url}}
 
     def part_messages(self, index: int) -> list[BaseMessage]:
@@ -357,12 +426,27 @@ def _clock(seconds: float | None) -> str:
     return f"{whole // 60:02d}:{whole % 60:02d}"
 
 
-def _prepare(options: _Options, request: DescribeVideoInput) -> _Job:
-    """Resolve, probe, plan and cut or sample: all the blocking work, in one call."""
+def _prepare(
+    options: _Options, request: DescribeVideoInput, workspace: _Workspace
+) -> _Job:
+    """Resolve, open, probe, plan and cut or sample: all the blocking work.
+
+    The file is opened once, checked on its descriptor, and that descriptor
+    is what gets probed, cut, sampled or read; it is closed before returning.
+    What is made lives in `workspace`, which the caller closes.
+    """
     source = resolve_video_source(request.video, options.allowed_dirs)
     if not isinstance(source, LocalVideo):
         return _Job(request, source, _url_plan(request, options.strategy), None)
-    info = probe_video(source.path)
+    video = workspace.adopt(
+        open_local_video(
+            source,
+            options.allowed_dirs,
+            max_bytes=options.file_limit(),
+            allow_hardlinks=options.allow_hardlinks,
+        )
+    )
+    info = probe_video(video.file())
     plan = plan_video(
         info,
         options.llm.omni_profile,
@@ -371,14 +455,16 @@ def _prepare(options: _Options, request: DescribeVideoInput) -> _Job:
         end=request.end,
     )
     job = _Job(request, source, plan, info.duration)
-    try:
-        if plan.kind == "segments":
-            job.segment_files = cut_segments(source.path, plan, job.workdir())
-        elif plan.kind == "frames":
-            job.frames = sample_frames(source.path, plan)
-    except BaseException:
-        job.close()
-        raise
+    stop = workspace.stop
+    if plan.kind == "segments":
+        job.segment_files = cut_segments(
+            video.file(), plan, workspace.folder(), stop=stop
+        )
+    elif plan.kind == "frames":
+        job.frames = sample_frames(video.file(), plan, stop=stop)
+    else:
+        job.whole = video.read_all()
+    workspace.release(video)
     return job
 
 
@@ -501,8 +587,9 @@ def _describe(
     options: _Options, request: DescribeVideoInput, config: RunnableConfig
 ) -> VideoDescription:
     """Describe a video: prepare, map the parts concurrently, merge."""
-    job = _prepare(options, request)
+    workspace = _Workspace()
     try:
+        job = _prepare(options, request, workspace)
         run = _Run(options, job)
         with _explained(job):
             for index, message in run.mapper.batch_as_completed(
@@ -518,7 +605,7 @@ def _describe(
             final = options.llm.invoke(merge, config) if merge else None
         return run.result(final)
     finally:
-        job.close()
+        workspace.close()
 
 
 async def _adescribe(
@@ -529,8 +616,11 @@ async def _adescribe(
     `abatch_as_completed` bounds the parts in flight with an asyncio
     semaphore of `max_concurrency`.
     """
-    job = await run_in_executor(config, _prepare, options, request)
+    workspace = _Workspace()
     try:
+        job = await _in_thread(
+            config, workspace.stop, _prepare, options, request, workspace
+        )
         run = _Run(options, job)
         with _explained(job):
             async for index, message in run.mapper.abatch_as_completed(
@@ -548,7 +638,32 @@ async def _adescribe(
             final = await options.llm.ainvoke(merge, config) if merge else None
         return run.result(final)
     finally:
-        await run_in_executor(None, job.close)
+        await _in_thread(None, None, workspace.close)
+
+
+async def _in_thread(
+    config: RunnableConfig | None,
+    stop: threading.Event | None,
+    func: Callable[..., _T],
+    *args: Any,
+) -> _T:
+    """Run blocking work in a worker thread; on cancellation, stop it and wait.
+
+    A thread cannot be killed, so a cancelled caller sets `stop` (which the
+    work checks) and waits for the thread to end before the cancellation
+    goes on: whatever the work made can then be removed, and nothing is
+    made after.
+    """
+    work = asyncio.ensure_future(run_in_executor(config, func, *args))
+    try:
+        return await asyncio.shield(work)
+    except asyncio.CancelledError:
+        if stop is not None:
+            stop.set()
+        await asyncio.wait([work])
+        if not work.cancelled():
+            work.exception()  # seen: the stop it raises is the point, not news
+        raise
 
 
 # --- public entry points ------------------------------------------------------
@@ -567,16 +682,22 @@ class DescribeVideoTool(BaseTool):
     """Describe a video, or answer a question about it, for agents.
 
     Local files are read only inside `allowed_dirs` (none by default, so only
-    http(s) URLs work until you allow a folder). Videos longer or larger than
-    the model takes are cut into segments or sampled into frames, described
-    concurrently and merged into one answer with timestamps.
+    http(s) URLs work until you allow a folder), opened once without
+    following symlinks, and checked on the open file (a regular file, one
+    hard link unless `allow_hardlinks`, at most `max_file_bytes`) before any
+    read. Videos longer or larger than the model takes are cut into
+    segments (streams copied when they fit, else re-encoded at the 2
+    pictures a second the model samples) or sampled into frames, described
+    concurrently and merged into one answer with timestamps. Temporary
+    segments are removed however the description ends, cancellation
+    included.
 
     Invoked with a `ToolCall`, it returns a `ToolMessage` whose content is the
     answer and whose `artifact` is a `VideoDescription` (the parts with their
     time ranges, the strategy and why, the speech, the summed usage).
-    Problems the agent can fix (a refused path, a missing or undecodable
-    file, a URL that would need cutting) come back as the ToolMessage's text
-    with `status="error"` instead of raising.
+    Problems the agent can fix (a refused path, a missing, too large or
+    undecodable file, a malformed URL, a URL that would need cutting) come
+    back as the ToolMessage's text with `status="error"` instead of raising.
 
     Example:
         ```python
@@ -628,10 +749,21 @@ class DescribeVideoTool(BaseTool):
     """Most parts described at the same time."""
     strategy: Strategy = "auto"
     """`"auto"`, or force `"segments"` or `"frames"` for videos that do not fit."""
+    allow_hardlinks: bool = False
+    """Read files with more than one hard link (one may be a file outside)."""
+    max_file_bytes: int | None = Field(default=None, gt=0)
+    """Largest local file read, checked before any read; `None`: the model's
+    per-video limit (150 MB turbo, 256 MB flash). Raise it to cut larger files
+    (preparing streams them, so memory stays flat; CPU time grows with length)."""
 
     def _options(self) -> _Options:
         return _Options(
-            self.llm, tuple(self.allowed_dirs), self.max_concurrency, self.strategy
+            self.llm,
+            tuple(self.allowed_dirs),
+            self.max_concurrency,
+            self.strategy,
+            allow_hardlinks=self.allow_hardlinks,
+            max_file_bytes=self.max_file_bytes,
         )
 
     def _run(
@@ -672,17 +804,20 @@ def _as_tool_errors() -> Iterator[None]:
         raise ToolException(str(exc)) from exc
 
 
-def create_video_describer(
+def create_video_describer(  # noqa: PLR0913  # the tool's settings, one by one
     llm: ChatQwenOmni,
     *,
     allowed_dirs: Sequence[str | Path] = (),
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     strategy: Strategy = "auto",
+    allow_hardlinks: bool = False,
+    max_file_bytes: int | None = None,
 ) -> Runnable[dict[str, Any] | str, VideoDescription]:
     """A runnable for chains: `{"video": ..., "question": ...}` -> `VideoDescription`.
 
     Takes the same keys as the tool (`video`, optional `question`, `start`,
-    `end`), or just the video as a string. Batchable (`batch`/`abatch`,
+    `end`), or just the video as a string, and the same settings (see
+    `DescribeVideoTool`). Batchable (`batch`/`abatch`,
     bounded by the config's `max_concurrency`), streamable as one result,
     and reports progress like the tool. Errors raise `OmniInputError`.
 
@@ -696,8 +831,16 @@ def create_video_describer(
     if max_concurrency < 1:
         msg = f"max_concurrency must be at least 1, got {max_concurrency}."
         raise ValueError(msg)
+    if max_file_bytes is not None and max_file_bytes < 1:
+        msg = f"max_file_bytes must be positive, got {max_file_bytes}."
+        raise ValueError(msg)
     options = _Options(
-        llm, tuple(Path(p) for p in allowed_dirs), max_concurrency, strategy
+        llm,
+        tuple(Path(p) for p in allowed_dirs),
+        max_concurrency,
+        strategy,
+        allow_hardlinks=allow_hardlinks,
+        max_file_bytes=max_file_bytes,
     )
 
     def describe(

@@ -9,7 +9,13 @@ import asyncio
 import base64
 import io
 import itertools
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -24,8 +30,9 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import HumanMessage, ToolMessage
 
 from langchain_qwen_omni import ChatQwenOmni, OmniAudio, OmniInputError
+from langchain_qwen_omni import video as video_module
 from langchain_qwen_omni._sandbox import RemoteVideo
-from langchain_qwen_omni.emulator import OmniEmulator
+from langchain_qwen_omni.emulator import Fault, OmniEmulator
 from langchain_qwen_omni.profiles import DATA_URL_MAX_BYTES
 from langchain_qwen_omni.tools import (
     PROGRESS_EVENT,
@@ -305,9 +312,13 @@ def test_url_video_cannot_be_sampled(turbo, emu) -> None:
     assert emu.requests == []
 
 
-async def test_async_preparation_leaves_the_event_loop_free(turbo, videos) -> None:
-    # Cutting 100 s of video takes most of a second of CPU; on the async path
-    # it runs in a worker thread, so a ticker keeps ticking meanwhile.
+async def test_async_preparation_leaves_the_event_loop_free(
+    turbo, videos, monkeypatch
+) -> None:
+    # Cutting is made to take a second (a pause per picture, as a long video
+    # would); on the async path it runs in a worker thread, so a ticker keeps
+    # ticking meanwhile.
+    SlowCut(monkeypatch, pause=0.005)
     gaps: list[float] = []
     done = asyncio.Event()
 
@@ -326,7 +337,7 @@ async def test_async_preparation_leaves_the_event_loop_free(turbo, videos) -> No
     elapsed = time.monotonic() - started
     done.set()
     await ticking
-    assert elapsed > 0.3
+    assert elapsed > 1.0  # 200 pictures of 5 ms
     assert len(gaps) > elapsed / 0.05
     assert max(gaps) < 0.25
 
@@ -532,3 +543,202 @@ def test_agent_sees_refusals_as_tool_errors(turbo, emu, tmp_path) -> None:
     assert tool_message.status == "error"
     assert "not found in the allowed directories" in tool_message.content
     assert len(emu.requests) == 2  # the agent's two turns; no video request
+
+
+# --- temporary folders: gone however the description ends -----------------------
+
+
+@pytest.fixture
+def made(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The tool's temporary folders, made in a test folder and listed here."""
+    root = tmp_path / "tmp"
+    root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(root))
+    folders: list[Path] = []
+    real = tempfile.mkdtemp
+
+    def mkdtemp(*args: Any, **kwargs: Any) -> str:
+        folder = str(real(*args, **kwargs))
+        folders.append(Path(folder))
+        return folder
+
+    monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
+    return folders
+
+
+def left_in(folders: list[Path]) -> list[Path]:
+    assert folders, "no temporary folder was made"
+    return [folder for folder in folders if folder.exists()]
+
+
+async def describe(tool: DescribeVideoTool, mode: str, args: dict[str, Any]) -> Any:
+    if mode == "sync":
+        return await asyncio.to_thread(tool.invoke, call(args))
+    return await tool.ainvoke(call(args))
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_temp_folder_is_removed_after_success(turbo, videos, emu, made, mode):
+    tool = DescribeVideoTool(llm=turbo, allowed_dirs=[videos])
+    message = await describe(tool, mode, {"video": "long.mp4"})
+    assert message.artifact.strategy == "segments"
+    assert len(emu.requests) == 4  # three parts and the merge
+    assert left_in(made) == []
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_temp_folder_is_removed_when_the_api_fails(
+    turbo, videos, emu, made, mode
+):
+    emu.inject(Fault.server_error(500), times=None)
+    tool = DescribeVideoTool(llm=turbo, allowed_dirs=[videos])
+    with pytest.raises(openai.InternalServerError):
+        await describe(tool, mode, {"video": "long.mp4"})
+    assert left_in(made) == []
+
+
+@pytest.fixture
+def oversized(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every cut ends with a segment found too large, after writing them all."""
+
+    def too_big(paths: list[Path], max_bytes: int) -> None:
+        assert paths  # the segments exist, and must go with their folder
+        msg = "Segment segment-000.mp4 came out too large."
+        raise OmniInputError(msg)
+
+    monkeypatch.setattr(video_module, "_check_sizes", too_big)
+
+
+@pytest.mark.usefixtures("oversized")
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_temp_folder_is_removed_when_cutting_fails(
+    turbo, videos, emu, made, mode
+):
+    tool = DescribeVideoTool(llm=turbo, allowed_dirs=[videos])
+    message = await describe(tool, mode, {"video": "long.mp4"})
+    assert message.status == "error"
+    assert "came out too large" in message.content
+    assert left_in(made) == []
+    assert emu.requests == []
+
+
+class SlowCut:
+    """Makes cutting slow (a pause per picture) and tells when it began."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, pause: float = 0.02) -> None:
+        self.started = threading.Event()
+        self.pictures = 0
+        real = video_module._SegmentWriter.add_picture
+
+        def add_picture(writer: Any, frame: Any, index: int) -> None:
+            self.pictures += 1
+            if self.pictures == 3:
+                self.started.set()
+            time.sleep(pause)
+            real(writer, frame, index)
+
+        monkeypatch.setattr(video_module._SegmentWriter, "add_picture", add_picture)
+
+
+async def test_cancelling_an_async_description_while_it_cuts_leaves_no_folder(
+    turbo, videos, emu, made, monkeypatch
+) -> None:
+    slow = SlowCut(monkeypatch)
+    tool = DescribeVideoTool(llm=turbo, allowed_dirs=[videos])
+    task = asyncio.create_task(tool.ainvoke(call({"video": "long.mp4"})))
+    assert await asyncio.to_thread(slow.started.wait, 30)
+    assert made[0].is_dir()  # the cut is under way
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert left_in(made) == []
+    stopped_at = slow.pictures
+    await asyncio.sleep(0.3)
+    assert slow.pictures == stopped_at  # the worker thread stopped too
+    assert stopped_at < 200  # long before the end (200 pictures at 2 per second)
+    assert emu.requests == []
+
+
+async def test_cancelling_while_parts_are_described_leaves_no_folder(
+    turbo, videos, emu, made
+) -> None:
+    emu.inject(Fault.slow(first_byte_delay=5.0), times=None)
+    tool = DescribeVideoTool(llm=turbo, allowed_dirs=[videos])
+    task = asyncio.create_task(tool.ainvoke(call({"video": "long.mp4"})))
+    for _ in range(300):
+        if emu.requests:
+            break
+        await asyncio.sleep(0.02)
+    assert emu.requests  # the parts are being described
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert left_in(made) == []
+
+
+def test_keyboard_interrupt_while_cutting_leaves_no_folder(
+    turbo, videos, emu, made, monkeypatch
+) -> None:
+    slow = SlowCut(monkeypatch, pause=0.0)
+    real = video_module._SegmentWriter.add_picture
+
+    def interrupted(writer: Any, frame: Any, index: int) -> None:
+        real(writer, frame, index)
+        if slow.started.is_set():
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(video_module._SegmentWriter, "add_picture", interrupted)
+    tool = DescribeVideoTool(llm=turbo, allowed_dirs=[videos])
+    with pytest.raises(KeyboardInterrupt):
+        tool.invoke(call({"video": "long.mp4"}))
+    assert left_in(made) == []
+    assert emu.requests == []
+
+
+_CTRL_C_SCRIPT = textwrap.dedent(
+    """
+    import asyncio, sys, time
+    from langchain_qwen_omni import ChatQwenOmni, DescribeVideoTool
+    from langchain_qwen_omni import video
+
+    real = video._SegmentWriter.add_picture
+    def add_picture(writer, frame, index):
+        print("cutting", flush=True)
+        time.sleep(0.05)
+        real(writer, frame, index)
+    video._SegmentWriter.add_picture = add_picture
+
+    mode, folder = sys.argv[1], sys.argv[2]
+    llm = ChatQwenOmni(model="qwen-omni-turbo", base_url="http://127.0.0.1:9/v1",
+                       api_key="x", max_retries=0)
+    tool = DescribeVideoTool(llm=llm, allowed_dirs=[folder])
+    call = {"type": "tool_call", "id": "1", "name": "describe_video",
+            "args": {"video": "long.mp4"}}
+    if mode == "sync":
+        tool.invoke(call)
+    else:
+        asyncio.run(tool.ainvoke(call))
+    """
+)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_ctrl_c_while_cutting_leaves_no_folder(videos, tmp_path, mode) -> None:
+    # A real Ctrl-C: SIGINT to a process cutting a video, in a plain program
+    # (KeyboardInterrupt) and in an asyncio one (asyncio.run cancels its task).
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, "-c", _CTRL_C_SCRIPT, mode, str(videos)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "TMPDIR": str(scratch)},
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline() == b"cutting\n"
+    assert list(scratch.glob("qwen-omni-video-*"))  # the cut is under way
+    process.send_signal(signal.SIGINT)
+    _, errors = process.communicate(timeout=60)
+    assert process.returncode != 0
+    assert b"KeyboardInterrupt" in errors
+    assert list(scratch.glob("qwen-omni-video-*")) == []

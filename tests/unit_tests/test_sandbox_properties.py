@@ -355,8 +355,12 @@ def expected(text: str, roots: list[Path]) -> LocalVideo | RemoteVideo | None:
     if not text:
         return None
     if _SCHEME.match(text):
-        parts = urlsplit(text)
-        ok = parts.scheme.lower() in {"http", "https"} and parts.netloc
+        try:
+            parts = urlsplit(text)
+            host, _port = parts.hostname, parts.port
+        except ValueError:  # brackets, ports out of range: not a URL at all
+            return None
+        ok = parts.scheme.lower() in {"http", "https"} and parts.netloc and host
         return RemoteVideo(text) if ok else None
     if "\x00" in text:
         return None
