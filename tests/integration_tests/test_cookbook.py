@@ -244,6 +244,16 @@ def test_voice_conversation(capsys, monkeypatch, emu, case):
         assert "[earlier audio of 1.8 s, not sent again]" in str(texts[2])
 
 
+def test_spoken_agent(capsys):
+    assert run("spoken_agent") == 0
+
+    out = capsys.readouterr().out
+    assert out.count("model calls stay_cost (not spoken)") == 2
+    assert len(re.findall(r"answer \(\d+\.\d s spoken\): ", out)) == 2
+    assert "returned '3 nights at 120 cost 360.00'" in out
+    assert "the thread holds 8 messages" in out  # the checkpointer kept both turns
+
+
 def test_lcel_batch(capsys, tmp_path):
     folder = tmp_path / "photos"
     for index in range(3):
