@@ -44,7 +44,8 @@ QUESTIONS = (
 @tool
 def stay_cost(nights: float, price_per_night: float) -> str:
     """Total price of a hotel stay."""
-    return f"{nights:g} nights at {price_per_night:g} cost {nights * price_per_night:.2f}"
+    total = nights * price_per_night
+    return f"{nights:g} nights at {price_per_night:g} cost {total:.2f}"
 
 
 def speak(answer: AIMessage, folder: Path, number: int) -> str:
@@ -72,9 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         thread: Any = {"configurable": {"thread_id": "guest-42"}}
         for number, question in enumerate(QUESTIONS, start=1):
             print(f"user: {question}")
-            result = agent.invoke(
-                {"messages": [HumanMessage(question)]}, config=thread
-            )
+            result = agent.invoke({"messages": [HumanMessage(question)]}, config=thread)
             turn = result["messages"][-4:]  # question, call, tool result, answer
             for message in turn:
                 if isinstance(message, AIMessage) and message.tool_calls:
