@@ -69,19 +69,21 @@ def json_objects(text: str) -> list[tuple[int, int, dict[str, Any]]]:
     tried, so stray braces in a long prompt cost little.
     """
     offset = max(0, len(text) - SCAN_CHARS)
+    # A slice, because a failed decode counts lines from the start of its text.
+    window = text[offset:]
     found: list[tuple[int, int, dict[str, Any]]] = []
-    start = text.find("{", offset)
+    start = window.find("{")
     attempts = 0
     while start != -1 and attempts < _MAX_ATTEMPTS:
         attempts += 1
         try:
-            value, end = _DECODER.raw_decode(text, start)
+            value, end = _DECODER.raw_decode(window, start)
         except (ValueError, RecursionError):
             end = start + 1
         else:
             if isinstance(value, dict):
-                found.append((start, end, value))
-        start = text.find("{", end)
+                found.append((offset + start, offset + end, value))
+        start = window.find("{", end)
     return found
 
 

@@ -267,8 +267,7 @@ class Answer:
             names = ", ".join(repr(call.name) for call in self.calls)
             return f"a call of {names}"
         head = self.content if len(self.content) <= 40 else self.content[:37] + "..."  # noqa: PLR2004
-        article = "an" if self.kind == "json" else "a"
-        return f"{article} {self.kind} answer {head!r}"
+        return f"a {self.kind} answer {head!r}"
 
 
 def as_answer(entry: object) -> Answer:
