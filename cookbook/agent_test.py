@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 
     from langgraph.graph.state import CompiledStateGraph
 
-MODEL = "qwen3-omni-flash"
+SETTINGS = {"model": "qwen3-omni-flash"}
+"""The model name the tests ask for; `main` sets it from `--model`."""
 BOOKINGS: list[dict[str, Any]] = []
 
 # --- the code under test: an agent of your application ------------------------
@@ -76,7 +77,7 @@ def show(messages: list[Any]) -> None:
 # --- the tests -----------------------------------------------------------------
 
 
-def test_books_the_table_and_confirms(model: str = MODEL) -> None:
+def test_books_the_table_and_confirms() -> None:
     """The model calls the tool with given arguments, then confirms in text."""
     BOOKINGS.clear()
     script = [
@@ -86,7 +87,9 @@ def test_books_the_table_and_confirms(model: str = MODEL) -> None:
         Answer.text("Done: Chez Anna, 4 people at 19:30 (reference B1)."),
     ]
     with OmniEmulator(script=script) as emu:
-        chat = ChatQwenOmni(model=model, base_url=emu.base_url, api_key="test")
+        chat = ChatQwenOmni(
+            model=SETTINGS["model"], base_url=emu.base_url, api_key="test"
+        )
         question = HumanMessage("Book Chez Anna for 4 people at half past seven.")
         messages = build_agent(chat).invoke({"messages": [question]})["messages"]
         show(messages)
@@ -106,13 +109,13 @@ def test_books_the_table_and_confirms(model: str = MODEL) -> None:
         assert sent_back["content"] == result.text
 
 
-def test_answers_without_booking_when_asked_nothing_bookable(
-    model: str = MODEL,
-) -> None:
+def test_answers_without_booking_when_asked_nothing_bookable() -> None:
     """A turn that needs no tool: one request, no booking made."""
     BOOKINGS.clear()
     with OmniEmulator(script=["We open at noon."]) as emu:
-        chat = ChatQwenOmni(model=model, base_url=emu.base_url, api_key="test")
+        chat = ChatQwenOmni(
+            model=SETTINGS["model"], base_url=emu.base_url, api_key="test"
+        )
         question = HumanMessage("When do you open?")
         messages = build_agent(chat).invoke({"messages": [question]})["messages"]
         show(messages)
@@ -124,7 +127,7 @@ def test_answers_without_booking_when_asked_nothing_bookable(
         assert bound == ["book_table"]  # the agent offered its tool all the same
 
 
-TESTS: list[Callable[[str], None]] = [
+TESTS: list[Callable[[], None]] = [
     test_books_the_table_and_confirms,
     test_answers_without_booking_when_asked_nothing_bookable,
 ]
@@ -133,11 +136,12 @@ TESTS: list[Callable[[str], None]] = [
 def main(argv: list[str] | None = None) -> int:
     """Run the tests; returns the process exit code (1 if any fails)."""
     args = recipe_parser(__doc__).parse_args(argv)
+    SETTINGS["model"] = args.model
     failed = 0
     for test in TESTS:
         print(f"{test.__name__}:")
         try:
-            test(args.model)
+            test()
         except Exception:  # noqa: BLE001 - a test runner reports every failure
             failed += 1
             print(f"FAIL {test.__name__}\n{traceback.format_exc(limit=1)}")
