@@ -284,3 +284,21 @@ def test_remote_script_reaches_an_emulator_in_another_process():
 def test_remote_script_refuses_a_url_that_is_not_http():
     with pytest.raises(ValueError, match="needs the emulator's http URL"):
         RemoteScript("localhost:8000")
+
+
+def test_a_whole_completion_holds_the_scripted_calls(emu: OmniEmulator):
+    emu.enqueue(Answer.tool_call("get_weather", {"city": "Lima"}), "Sunny.")
+    tools = [{"type": "function", "function": {"name": "get_weather"}}]
+    body = {
+        "model": "qwen3.8-omni-flash",  # reported to take stream=false
+        "messages": [{"role": "user", "content": "Lima?"}],
+        "tools": tools,
+        "enable_thinking": False,
+    }
+    url = emu.base_url + "/chat/completions"
+    first = httpx.post(url, json=body).json()["choices"][0]
+    assert first["finish_reason"] == "tool_calls"
+    (call,) = first["message"]["tool_calls"]
+    assert call["function"] == {"name": "get_weather", "arguments": '{"city": "Lima"}'}
+    second = httpx.post(url, json=body).json()["choices"][0]
+    assert second["message"]["content"] == "Sunny."
