@@ -37,6 +37,8 @@ from langchain_qwen_omni.emulator.faults import (
 from langchain_qwen_omni.emulator.options import EmulatorOptions
 from langchain_qwen_omni.emulator.realtime import REALTIME_PATH, realtime_endpoint
 from langchain_qwen_omni.emulator.realtime_options import RealtimeState
+from langchain_qwen_omni.emulator.script import ScriptMismatchError
+from langchain_qwen_omni.emulator.script_http import SCRIPT_PATH, script_endpoint
 from langchain_qwen_omni.emulator.tools import build_answer
 from langchain_qwen_omni.emulator.validation import validate_request
 
@@ -233,7 +235,7 @@ def _parse_body(raw: bytes) -> tuple[dict[str, Any], EmulatorError | None]:
     )
 
 
-async def _chat_completions(request: Request) -> Response:
+async def _chat_completions(request: Request) -> Response:  # noqa: PLR0911 - one return per way a request ends
     """Record, validate, then stream the answer as server-sent events."""
     received_at = time.monotonic()
     raw = await request.body()
@@ -263,6 +265,8 @@ async def _chat_completions(request: Request) -> Response:
             created=int(time.time()),
             audio_id=f"audio_{uuid.uuid4().hex}",
         )
+    except ScriptMismatchError as exc:  # the request contradicts its scripted answer
+        return error_response(exc.error)
     except Exception as exc:  # any body gets an answer in the envelope
         logger.debug("Refused a body the rules could not read", exc_info=True)
         return error_response(
@@ -327,6 +331,9 @@ def create_app(
         Route(path, _chat_completions, methods=["POST"]) for path in CHAT_PATHS
     ]
     routes.append(Route("/health", _health, methods=["GET"]))
+    routes.append(
+        Route(SCRIPT_PATH, script_endpoint, methods=["GET", "POST", "DELETE"])
+    )
     routes.append(WebSocketRoute(REALTIME_PATH, realtime_endpoint))
     app = Starlette(routes=routes)
     app.state.realtime = RealtimeState()

@@ -254,3 +254,25 @@ def test_without_tools_or_speech_nothing_changes(emu: OmniEmulator):
     text = ChatQwenOmni(base_url=emu.base_url, api_key="sk", spoken_turns="final")
     text.bind_tools([print_cost]).invoke(QUESTION)
     assert len(emu.requests) == 2  # one request each: no draft
+
+
+def test_a_scripted_spoken_agent_is_deterministic(emu: OmniEmulator):
+    from langchain_qwen_omni.emulator import Answer  # noqa: PLC0415
+
+    emu.enqueue(
+        Answer.tool_call(
+            "print_cost", {"width_cm": 10, "height_cm": 10, "price_per_cm2": 1}
+        ),
+        Answer.text("It costs 100."),  # the text draft of the final answer
+        Answer.spoken("It costs one hundred."),  # the spoken final answer
+    )
+    result = speaking_agent(emu).invoke({"messages": [HumanMessage("Cost?")]})
+    call, answer = result["messages"][1], result["messages"][-1]
+    assert call.tool_calls[0]["args"] == {
+        "width_cm": 10,
+        "height_cm": 10,
+        "price_per_cm2": 1,
+    }
+    assert answer.text == "It costs one hundred."
+    assert answer.additional_kwargs["audio"]["transcript"] == "It costs one hundred."
+    assert emu.script.pending == []

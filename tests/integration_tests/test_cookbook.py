@@ -327,6 +327,40 @@ def test_agent_with_media(capsys):
     assert "30.00" in out[answer:]
 
 
+def test_agent_test(capsys):
+    assert run("agent_test") == 0
+
+    out = capsys.readouterr().out
+    call = out.index(
+        "model calls book_table({'restaurant': 'Chez Anna', 'people': 4, "
+        "'time': '19:30'})"
+    )
+    result = out.index("tool returns: Booked Chez Anna for 4 at 19:30, reference B1.")
+    answer = out.index("model answers: Done: Chez Anna, 4 people at 19:30")
+    assert call < result < answer
+    assert "model answers: We open at noon." in out
+    assert out.rstrip().endswith("2 passed, 0 failed")
+
+
+def test_agent_test_reports_where_an_agent_leaves_its_script(capsys, monkeypatch):
+    recipe = load("agent_test")
+    no_tools = recipe.create_agent
+    monkeypatch.setattr(
+        recipe, "build_agent", lambda model: no_tools(model, tools=[])
+    )  # an agent that lost its tool: the scripted call no longer fits
+
+    assert recipe.main(["--emulator"]) == 1
+
+    out = capsys.readouterr().out
+    assert "FAIL test_books_the_table_and_confirms" in out
+    assert (
+        "Scripted answer 1 (a call of 'book_table') does not fit this request: it "
+        "calls the tool 'book_table', which the request does not bind (tools: none)"
+    ) in out
+    assert "PASS test_answers_without_booking_when_asked_nothing_bookable" not in out
+    assert out.rstrip().endswith("0 passed, 2 failed")
+
+
 def test_voice_question(capsys, tmp_path, monkeypatch):
     device = FakeDevice()
     monkeypatch.setattr(playback, "default_device", lambda: device)
