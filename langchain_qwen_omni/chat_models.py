@@ -38,7 +38,8 @@ from langchain_qwen_omni._clients import (
     openai_module,
 )
 from langchain_qwen_omni._convert import convert_messages
-from langchain_qwen_omni._request import OmniRequest, build_params
+from langchain_qwen_omni._keys import require_key
+from langchain_qwen_omni._request import PARAM_NAMES, OmniRequest, build_params
 from langchain_qwen_omni._stream import StreamAssembler
 from langchain_qwen_omni._tokens import count_tokens
 from langchain_qwen_omni._transport import astream_chunks, stream_chunks
@@ -90,23 +91,8 @@ def _text_only() -> list[Modality]:
     return ["text"]
 
 
-_PARAM_FIELDS = (
-    "voice",
-    "temperature",
-    "top_p",
-    "max_tokens",
-    "seed",
-    "stop",
-    "presence_penalty",
-    "enable_thinking",
-    "reasoning_effort",
-    "thinking_budget",
-    "preserve_thinking",
-    "enable_search",
-    "search_options",
-    "vl_high_resolution_images",
-)
-"""Fields sent as request parameters when set."""
+_PARAM_FIELDS = PARAM_NAMES - {"modalities", "audio_format", "stream_usage"}
+"""Request parameters that are also fields, sent when set (the others always)."""
 
 
 def _refuse_realtime(model: str) -> None:
@@ -647,13 +633,7 @@ class ChatQwenOmni(BaseChatModel):
                 or os.environ.get("DASHSCOPE_API_BASE")
                 or REGION_BASE_URLS["intl"]
             )
-        if self.api_key is None:
-            msg = (
-                "No DashScope API key: pass api_key=... or set DASHSCOPE_API_KEY. "
-                "To work offline, point base_url at "
-                "langchain_qwen_omni.emulator.OmniEmulator with any key."
-            )
-            raise ValueError(msg)
+        require_key(self.api_key)
         return self
 
     def _client_params(self) -> dict[str, Any]:
@@ -693,7 +673,7 @@ class ChatQwenOmni(BaseChatModel):
             "audio_format": self.audio_format,
             "stream_usage": self.stream_usage,
         }
-        for name in _PARAM_FIELDS:
+        for name in _PARAM_FIELDS.intersection(type(self).model_fields):
             if (value := getattr(self, name)) is not None:
                 params[name] = value
         return params
