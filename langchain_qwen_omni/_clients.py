@@ -3,14 +3,40 @@
 The SDK is imported on first use: importing it takes longer than the rest of
 this package together, and code that only builds chains, binds tools or
 reads profiles never needs it.
+
+Clients are shared: every model with the same configuration (key, endpoint,
+retries, timeout, headers) uses one sync client, and one async client per
+event loop, so their connection pools are reused across model instances
+(agents and chains copy models freely). An async client belongs to the loop
+it first ran in (its pooled connections do), hence one per loop; it is built
+by the worker thread that prepares the request, because building one loads
+TLS certificates for tens of milliseconds, which must not stall the loop.
 """
 
 from __future__ import annotations
 
+import collections
 import importlib
-from typing import Any
+import threading
+import weakref
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["make_async_client", "make_sync_client", "openai_module"]
+if TYPE_CHECKING:
+    import asyncio
+    from collections.abc import Callable, Hashable
+
+__all__ = [
+    "async_client_for",
+    "make_async_client",
+    "make_sync_client",
+    "openai_module",
+    "sync_client_for",
+]
+
+_MAX_CONFIGS = 32
+"""Clients kept per kind (and loop): more distinct configurations than this
+in one process evict the least recently used, which models still holding it
+keep alive."""
 
 
 def openai_module() -> Any:
@@ -26,3 +52,64 @@ def make_sync_client(params: dict[str, Any]) -> Any:
 def make_async_client(params: dict[str, Any]) -> Any:
     """An `openai.AsyncOpenAI` client for `params`."""
     return openai_module().AsyncOpenAI(**params)
+
+
+def _key(params: dict[str, Any]) -> Hashable:
+    """A hashable identity of a configuration (headers as sorted pairs)."""
+    return tuple(
+        sorted(
+            (name, tuple(sorted(value.items())) if isinstance(value, dict) else value)
+            for name, value in params.items()
+        )
+    )
+
+
+class _Shared:
+    """Clients by configuration, least recently used evicted past a bound."""
+
+    def __init__(self, make: Callable[[dict[str, Any]], Any]) -> None:
+        self._make = make
+        self._clients: collections.OrderedDict[Hashable, Any] = (
+            collections.OrderedDict()
+        )
+
+    def get(self, params: dict[str, Any]) -> Any:
+        key = _key(params)
+        client = self._clients.get(key)
+        if client is None:
+            client = self._clients[key] = self._make(params)
+            if len(self._clients) > _MAX_CONFIGS:
+                self._clients.popitem(last=False)
+        else:
+            self._clients.move_to_end(key)
+        return client
+
+
+_lock = threading.Lock()  # building a client takes long: one builder at a time
+_sync = _Shared(make_sync_client)
+_async_by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Shared] = (
+    weakref.WeakKeyDictionary()
+)
+_async_without_loop = _Shared(make_async_client)
+
+
+def sync_client_for(params: dict[str, Any]) -> Any:
+    """The shared `openai.OpenAI` client for this configuration."""
+    with _lock:
+        return _sync.get(params)
+
+
+def async_client_for(
+    params: dict[str, Any], loop: asyncio.AbstractEventLoop | None
+) -> Any:
+    """The shared `openai.AsyncOpenAI` client for this configuration and loop.
+
+    Call it from a worker thread where it may have to build the client.
+    """
+    with _lock:
+        if loop is None:
+            return _async_without_loop.get(params)
+        shared = _async_by_loop.get(loop)
+        if shared is None:
+            shared = _async_by_loop[loop] = _Shared(make_async_client)
+        return shared.get(params)

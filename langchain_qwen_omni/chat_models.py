@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -32,9 +33,9 @@ from typing_extensions import Self
 
 from langchain_qwen_omni._body import encode_body
 from langchain_qwen_omni._clients import (
-    make_async_client,
-    make_sync_client,
+    async_client_for,
     openai_module,
+    sync_client_for,
 )
 from langchain_qwen_omni._convert import convert_messages
 from langchain_qwen_omni._stream import StreamAssembler
@@ -400,7 +401,6 @@ class ChatQwenOmni(BaseChatModel):
 
     # Typed Any: the SDK is imported lazily, so its classes are unknown here.
     _sync_client: Any = PrivateAttr(default=None)
-    _async_client_: Any = PrivateAttr(default=None)
 
     # ----------------------------------------------------------- identity
     @property
@@ -501,21 +501,33 @@ class ChatQwenOmni(BaseChatModel):
 
     @property
     def _client(self) -> openai.OpenAI:
-        """The sync SDK client, built on first use and then reused.
+        """The sync SDK client, shared by every model with this configuration.
 
-        Built lazily because each client loads TLS certificates (tens of
+        Built on first use: each client loads TLS certificates (tens of
         milliseconds), which models made only to be bound or copied never need.
         """
         if self._sync_client is None:
-            self._sync_client = make_sync_client(self._client_params())
+            self._sync_client = sync_client_for(self._client_params())
         return cast("openai.OpenAI", self._sync_client)
 
     @property
     def _async_client(self) -> openai.AsyncOpenAI:
-        """The async SDK client, built on first use and then reused."""
-        if self._async_client_ is None:
-            self._async_client_ = make_async_client(self._client_params())
-        return cast("openai.AsyncOpenAI", self._async_client_)
+        """The async SDK client of the running event loop (shared as `_client` is).
+
+        Requests get theirs from `_async_client_in`, in the worker thread that
+        prepares them, so that building it never stalls the loop.
+        """
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        return self._async_client_in(loop)
+
+    def _async_client_in(
+        self, loop: asyncio.AbstractEventLoop | None
+    ) -> openai.AsyncOpenAI:
+        """The shared async client for `loop`; may build it: call off the loop."""
+        return cast("openai.AsyncOpenAI", async_client_for(self._client_params(), loop))
 
     # --------------------------------------------------- request building
     def _build_payload(
@@ -590,13 +602,16 @@ class ChatQwenOmni(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        payload, body = await run_in_executor(
-            None, self._prepare, messages, stop, **kwargs
+        payload, body, client = await run_in_executor(
+            None,
+            self._prepare_async,
+            asyncio.get_running_loop(),
+            messages,
+            stop,
+            **kwargs,
         )
         assembler = StreamAssembler(speech="audio" in payload.get("modalities", ()))
-        async for chunk in astream_chunks(
-            self._async_client, body, assembler, run_manager
-        ):
+        async for chunk in astream_chunks(client, body, assembler, run_manager):
             yield chunk
 
     def _generate(
@@ -622,14 +637,19 @@ class ChatQwenOmni(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        payload, body = await run_in_executor(
-            None, self._prepare, messages, stop, **kwargs
+        payload, body, client = await run_in_executor(
+            None,
+            self._prepare_async,
+            asyncio.get_running_loop(),
+            messages,
+            stop,
+            **kwargs,
         )
         assembler = StreamAssembler(
             speech="audio" in payload.get("modalities", ()),
             emit=bool(run_manager and run_manager.handlers),
         )
-        async for _ in astream_chunks(self._async_client, body, assembler, run_manager):
+        async for _ in astream_chunks(client, body, assembler, run_manager):
             pass
         return ChatResult(generations=[ChatGeneration(message=assembler.message())])
 
@@ -644,6 +664,17 @@ class ChatQwenOmni(BaseChatModel):
         payload = self._build_payload(messages, stop, **kwargs)
         openai_module()  # the first request imports the SDK here, off the event loop
         return payload, encode_body(payload)
+
+    def _prepare_async(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        **kwargs: Any,
+    ) -> tuple[dict[str, Any], bytes, openai.AsyncOpenAI]:
+        """`_prepare`, plus the async client of `loop`, built here if need be."""
+        payload, body = self._prepare(messages, stop, **kwargs)
+        return payload, body, self._async_client_in(loop)
 
     # ---- tools and structured output
     def bind_tools(
