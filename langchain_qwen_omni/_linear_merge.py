@@ -32,10 +32,12 @@ checkpoints and serializers only ever see the standard class), while
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING, Any, cast
 
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.messages.ai import add_ai_message_chunks
+from langchain_core.outputs import ChatGenerationChunk
 
 from langchain_qwen_omni._pcm import B64Piece, PcmSpan, join_b64
 
@@ -49,6 +51,7 @@ __all__ = [
     "LazyStrings",
     "OmniAIMessageChunk",
     "SpeechMessage",
+    "generation_chunk",
     "merge_chunks",
     "speech_of",
 ]
@@ -248,7 +251,7 @@ def _bare(
     return instance
 
 
-def _set_lazy(message: BaseModel, lazy: LazyStrings | None) -> None:
+def _set_lazy(message: BaseModel, lazy: LazyStrings | PcmSpan | None) -> None:
     # Kept where pydantic keeps private attributes: copies share it, dumps skip it.
     private = None if lazy is None else {"_lazy": lazy}
     object.__setattr__(message, "__pydantic_private__", private)
@@ -258,22 +261,42 @@ def _lazy_of(message: object) -> LazyStrings | None:
     if not isinstance(message, (OmniAIMessageChunk, SpeechMessage)):
         return None
     private = object.__getattribute__(message, "__pydantic_private__")
-    return private.get("_lazy") if private else None
+    if not private:
+        return None
+    lazy = private["_lazy"]
+    if isinstance(lazy, PcmSpan):  # a fresh chunk: its speech only, kept small
+        view = _View([lazy])
+        lazy = private["_lazy"] = LazyStrings({SPEECH_PATH: view}, view)
+    return cast("LazyStrings | None", lazy)
 
 
 # ---------------------------------------------------------------- merging
+_GROUP = 256
+"""Chunks merged per langchain-core call: bounds the light copies alive at once."""
+
+
 def merge_chunks(
     first: AIMessageChunk, others: Iterable[AIMessageChunk]
 ) -> OmniAIMessageChunk:
-    """`first + others`, as langchain-core would, with long strings as ropes."""
-    lights: list[AIMessageChunk] = []
+    """`first + others`, as langchain-core would, with long strings as ropes.
+
+    langchain-core merges the light copies a group at a time: each group
+    copies only the small merged dicts, so the whole stays linear while
+    few copies are alive at once.
+    """
     ropes: dict[Path, _View] = {}
-    for message in (first, *others):
-        light, lifted = _parts(message)
-        lights.append(light)
+
+    def light(message: AIMessageChunk) -> AIMessageChunk:
+        stand_in, lifted = _parts(message)
         for path, view in lifted.items():
             ropes[path] = ropes[path].extended(view) if path in ropes else view
-    merged = add_ai_message_chunks(lights[0], *lights[1:])
+        return stand_in
+
+    rest = iter(others)
+    group = [light(first), *(light(m) for m in itertools.islice(rest, _GROUP))]
+    merged = add_ai_message_chunks(*group)
+    while group := [light(message) for message in itertools.islice(rest, _GROUP)]:
+        merged = add_ai_message_chunks(merged, *group)
     fields: dict[str, Any] = object.__getattribute__(merged, "__dict__")
     return OmniAIMessageChunk.with_ropes(fields, ropes)
 
@@ -343,17 +366,23 @@ class OmniAIMessageChunk(_MessageOfChunk, AIMessageChunk):
             chunk = _bare(cls, _from_template(fields))
             object.__setattr__(chunk, "__pydantic_fields_set__", set(fields))
         if span is not None and len(span):
-            view = _View([span])
-            _set_lazy(chunk, LazyStrings({SPEECH_PATH: view}, view))
+            _set_lazy(chunk, span)  # a `LazyStrings` when first needed
         return cast("OmniAIMessageChunk", chunk)
 
     def __getattribute__(self, name: str) -> Any:
         """Fill the long strings in before `content`, kwargs or `__dict__` is read."""
-        if name in _TRIGGERS:
-            lazy = _lazy_of(self)
-            if lazy is not None and lazy.holes:
-                fields = object.__getattribute__(self, "__dict__")
-                lazy.fill(fields, None if name == "__dict__" else name)
+        if name in _TRIGGERS and (
+            private := object.__getattribute__(self, "__pydantic_private__")
+        ):
+            pending = private["_lazy"]
+            # A fresh chunk's only pending string is its speech, in kwargs.
+            if pending is not None and not (
+                name == "content" and isinstance(pending, PcmSpan)
+            ):
+                lazy = _lazy_of(self)
+                if lazy is not None and lazy.holes:
+                    fields = object.__getattribute__(self, "__dict__")
+                    lazy.fill(fields, None if name == "__dict__" else name)
         return object.__getattribute__(self, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -430,9 +459,26 @@ def _from_template(fields: dict[str, Any]) -> dict[str, Any]:
         )
     made = dict(_template)
     for key in _template_mutable:  # fresh lists and dicts for every chunk
-        made[key] = made[key].copy()
+        if key not in fields:
+            made[key] = made[key].copy()
     made.update(fields)
     return made
+
+
+def generation_chunk(message: OmniAIMessageChunk) -> ChatGenerationChunk:
+    """`ChatGenerationChunk(message=message)`, without validating it again."""
+    generation: ChatGenerationChunk = ChatGenerationChunk.__new__(ChatGenerationChunk)
+    fields = {
+        "text": message.text,  # what the validator sets
+        "generation_info": None,
+        "type": "ChatGenerationChunk",
+        "message": message,
+    }
+    object.__setattr__(generation, "__dict__", fields)
+    object.__setattr__(generation, "__pydantic_fields_set__", {"text", "message"})
+    object.__setattr__(generation, "__pydantic_extra__", None)
+    object.__setattr__(generation, "__pydantic_private__", None)
+    return generation
 
 
 # Names `invoke` reads off its result on the way out, none of them speech:

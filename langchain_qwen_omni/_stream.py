@@ -24,10 +24,13 @@ from langchain_core.messages.ai import (
     UsageMetadata,
 )
 from langchain_core.messages.tool import default_tool_parser, tool_call_chunk
-from langchain_core.outputs import ChatGenerationChunk
 
 from langchain_qwen_omni._blocks import MODEL_PROVIDER
-from langchain_qwen_omni._linear_merge import OmniAIMessageChunk, SpeechMessage
+from langchain_qwen_omni._linear_merge import (
+    OmniAIMessageChunk,
+    SpeechMessage,
+    generation_chunk,
+)
 from langchain_qwen_omni._pcm import PcmBuffer, PcmSpan, decode_b64
 from langchain_qwen_omni.audio import OMNI_CHANNELS, OMNI_SAMPLE_RATE
 from langchain_qwen_omni.errors import OmniStreamError
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from langchain_core.messages.tool import ToolCallChunk
+    from langchain_core.outputs import ChatGenerationChunk
 
 __all__ = ["MODEL_PROVIDER", "StreamAssembler", "usage_from_wire"]
 
@@ -286,8 +290,10 @@ class StreamAssembler:
         fields.setdefault("content", "")
         metadata = fields.setdefault("response_metadata", {})
         metadata["model_provider"] = MODEL_PROVIDER
+        if not fields.get("tool_call_chunks"):
+            fields.pop("tool_call_chunks", None)  # fewer set fields: a smaller set
         message = OmniAIMessageChunk.with_speech(speech, id=self._id, **fields)
-        return ChatGenerationChunk(message=message)
+        return generation_chunk(message)
 
     # --------------------------------------------------------------- finish
     def finish(self) -> ChatGenerationChunk:
