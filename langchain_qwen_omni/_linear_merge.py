@@ -33,6 +33,7 @@ checkpoints and serializers only ever see the standard class), while
 from __future__ import annotations
 
 import itertools
+import threading
 from typing import TYPE_CHECKING, Any, cast
 
 from langchain_core.messages import AIMessage, AIMessageChunk
@@ -105,6 +106,10 @@ class _View:
         return _View(self.items())
 
 
+_FILLING = threading.RLock()
+"""Held while strings are put into a message: readers in other threads wait."""
+
+
 class LazyStrings:
     """The long strings of one message not yet put into its fields."""
 
@@ -125,15 +130,19 @@ class LazyStrings:
     ) -> None:
         """Join the pending strings of `field` (all when None) into `fields`.
 
-        The string at `keep`, if any, stays pending.
+        The string at `keep`, if any, stays pending. A hole is dropped only
+        once its string is in place, under a lock: another thread that finds
+        no hole left may read the fields at once.
         """
-        for path in [
-            p for p in self.holes if (field is None or p[0] == field) and p != keep
-        ]:
-            text = self.holes.pop(path).join()
-            fields[path[0]] = _put(fields[path[0]], path[1:], text)
-            if path == SPEECH_PATH:
-                self.speech_text = text
+        with _FILLING:
+            for path in [
+                p for p in self.holes if (field is None or p[0] == field) and p != keep
+            ]:
+                text = self.holes[path].join()
+                fields[path[0]] = _put(fields[path[0]], path[1:], text)
+                if path == SPEECH_PATH:
+                    self.speech_text = text
+                del self.holes[path]
 
     def __deepcopy__(self, memo: dict[int, object]) -> LazyStrings:
         copy = LazyStrings(
@@ -265,8 +274,11 @@ def _lazy_of(message: object) -> LazyStrings | None:
         return None
     lazy = private["_lazy"]
     if isinstance(lazy, PcmSpan):  # a fresh chunk: its speech only, kept small
-        view = _View([lazy])
-        lazy = private["_lazy"] = LazyStrings({SPEECH_PATH: view}, view)
+        with _FILLING:
+            lazy = private["_lazy"]
+            if isinstance(lazy, PcmSpan):
+                view = _View([lazy])
+                lazy = private["_lazy"] = LazyStrings({SPEECH_PATH: view}, view)
     return cast("LazyStrings | None", lazy)
 
 
@@ -323,10 +335,11 @@ def _set_field(message: BaseModel, name: str, value: Any) -> None:
     """What pydantic does to set a field (no validation), without a full fill."""
     lazy = _lazy_of(message)
     if lazy is not None and name in _LAZY_FIELDS:
-        for path in [p for p in lazy.holes if p[0] == name]:
-            del lazy.holes[path]
-        if name == "additional_kwargs":
-            lazy.speech = None
+        with _FILLING:
+            for path in [p for p in lazy.holes if p[0] == name]:
+                del lazy.holes[path]
+            if name == "additional_kwargs":
+                lazy.speech = None
     object.__getattribute__(message, "__dict__")[name] = value
     object.__getattribute__(message, "__pydantic_fields_set__").add(name)
 
@@ -532,13 +545,14 @@ class SpeechMessage(AIMessage):
 
 
 def _become_plain(message: SpeechMessage) -> None:
-    if type(message) is not SpeechMessage:  # another thread was first
-        return
-    lazy = _lazy_of(message)
-    if lazy is not None:
-        lazy.fill(object.__getattribute__(message, "__dict__"))
-    _set_lazy(message, None)
-    object.__setattr__(message, "__class__", AIMessage)
+    with _FILLING:
+        if type(message) is not SpeechMessage:  # another thread was first
+            return
+        lazy = _lazy_of(message)
+        if lazy is not None:
+            lazy.fill(object.__getattribute__(message, "__dict__"))
+        _set_lazy(message, None)
+        object.__setattr__(message, "__class__", AIMessage)
 
 
 def speech_of(message: object) -> tuple[list[B64Piece], dict[str, Any]] | None:

@@ -7,10 +7,12 @@ see the same values as with a plain `AIMessageChunk` / `AIMessage`.
 """
 
 import base64
+import concurrent.futures
 import copy
 import functools
 import operator
 import pickle
+import threading
 import tracemalloc
 
 import pytest
@@ -274,3 +276,45 @@ def test_partial_answer_keeps_the_speech_tail() -> None:
     assert base64.b64decode(partial.additional_kwargs["audio"]["data"]) == b"".join(
         pieces
     )
+
+
+def test_threads_reading_one_message_all_see_the_speech() -> None:
+    """Checkpointers serialize from worker threads, several at once."""
+    sizes = [96_000] * 20
+    for _ in range(5):
+        chunks, assembler, pcm = answer(sizes, emit=True)
+        targets = [functools.reduce(operator.add, chunks), assembler.message()]
+        for target in targets:
+            with concurrent.futures.ThreadPoolExecutor(8) as pool:
+                seen = list(
+                    pool.map(
+                        lambda _, t=target: t.additional_kwargs["audio"]["data"],
+                        range(8),
+                    )
+                )
+            assert {base64.b64decode(data) for data in seen} == {pcm}
+
+
+def test_reading_chunks_while_the_stream_writes() -> None:
+    """A sync callback handler under `astream` reads chunks from another thread."""
+    assembler = StreamAssembler(speech=True)
+    pieces = wire.pcm_pieces([4801] * 300)
+    chunks: list[AIMessageChunk] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            for chunk in list(chunks[-3:]):
+                _ = chunk.additional_kwargs
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for piece in pieces:
+            chunks += [c.message for c in assembler.feed(wire.audio(piece))]  # type: ignore[misc]
+    finally:
+        done.set()
+        reader.join()
+    assembler.feed(wire.stop())
+    chunks.append(assembler.finish().message)  # type: ignore[arg-type]
+    assert OmniAudio.from_chunks(chunks).pcm == b"".join(pieces)
