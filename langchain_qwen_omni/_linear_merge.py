@@ -78,7 +78,8 @@ class _View:
 
     Ropes are append-only and shared: a merge appends to its left side's
     list in place when nothing was appended past that side's own length
-    (the usual `acc + chunk` step), and copies the prefix otherwise.
+    (the usual `acc + chunk` step), and copies the prefix otherwise
+    (`_Rope`).
     """
 
     __slots__ = ("length", "pieces")
@@ -89,15 +90,6 @@ class _View:
 
     def items(self) -> list[B64Piece]:
         return self.pieces[: self.length]
-
-    def extended(self, more: _View) -> _View:
-        """A view of these pieces followed by `more`'s."""
-        if len(self.pieces) == self.length:
-            pieces = self.pieces
-        else:
-            pieces = self.pieces[: self.length]
-        pieces.extend(more.items())
-        return _View(pieces)
 
     def join(self) -> str:
         return join_b64(self.items())
@@ -170,17 +162,21 @@ def _put(container: Any, keys: Sequence[str], value: str) -> Any:
 
 
 # ---------------------------------------------------------------- lifting
-def _lift(fields: dict[str, Any]) -> tuple[dict[str, Any], dict[Path, _View]]:
+Lifted = dict[Path, "B64Piece | _View"]
+"""Long strings taken out of a message: one piece, or a message's rope."""
+
+
+def _lift(fields: dict[str, Any]) -> tuple[dict[str, Any], Lifted]:
     """Copy `fields` with the long strings replaced by "", and collect them.
 
     Only what needs changing is copied; the rest is shared.
     """
-    lifted: dict[Path, _View] = {}
+    lifted: Lifted = {}
     light = dict(fields)
     content = fields["content"]
     if isinstance(content, str):
         if content:
-            lifted["content",] = _View([content])
+            lifted["content",] = content
             light["content"] = ""
     elif any(_lc_index(block) for block in content):
         light["content"] = [_lift_block(block, lifted) for block in content]
@@ -191,10 +187,10 @@ def _lift(fields: dict[str, Any]) -> tuple[dict[str, Any], dict[Path, _View]]:
             light_kwargs["audio"] = light_audio = dict(audio)
             for key in ("data", "transcript"):
                 if isinstance(text := audio.get(key), str) and text:
-                    lifted["additional_kwargs", "audio", key] = _View([text])
+                    lifted["additional_kwargs", "audio", key] = text
                     light_audio[key] = ""
         if isinstance(reasoning := kwargs.get("reasoning_content"), str) and reasoning:
-            lifted["additional_kwargs", "reasoning_content"] = _View([reasoning])
+            lifted["additional_kwargs", "reasoning_content"] = reasoning
             light_kwargs["reasoning_content"] = ""
         light["additional_kwargs"] = light_kwargs
     return light, lifted
@@ -209,7 +205,7 @@ def _lc_index(block: object) -> str | None:
     return None
 
 
-def _lift_block(block: Any, lifted: dict[Path, _View]) -> Any:
+def _lift_block(block: Any, lifted: Lifted) -> Any:
     index = _lc_index(block)
     key = _BLOCK_TEXT_KEYS.get(block.get("type")) if index else None
     if index is None or key is None:
@@ -220,32 +216,47 @@ def _lift_block(block: Any, lifted: dict[Path, _View]) -> Any:
     path = ("content", index, key)
     if path in lifted:  # two blocks share an index in one message: leave them
         return block
-    lifted[path] = _View([text])
+    lifted[path] = text
     return {**block, key: ""}
 
 
-def _parts(message: AIMessageChunk) -> tuple[AIMessageChunk, dict[Path, _View]]:
-    """A light stand-in for `message` (long strings "") and its ropes."""
-    lazy = _lazy_of(message)
+def _parts(message: AIMessageChunk) -> tuple[AIMessageChunk, Lifted]:
+    """A light stand-in for `message` (long strings "") and its long strings."""
     raw: dict[str, Any] = object.__getattribute__(message, "__dict__")
-    if lazy is None:
-        light, lifted = _lift(raw)
-        return _bare(AIMessageChunk, light), lifted
-    if any(path[0] == "content" for path in lazy.holes) and not isinstance(
-        raw["content"], str
-    ):
-        lazy.fill(raw, "content")  # pragma: no cover - content holes are str
+    private = (
+        object.__getattribute__(message, "__pydantic_private__")
+        if isinstance(message, OmniAIMessageChunk)
+        else None
+    )
+    pending = private["_lazy"] if private else None
     light, lifted = _lift(raw)
-    lifted.update(lazy.holes)
-    if (
-        lazy.speech is not None
-        and SPEECH_PATH in lifted
-        and SPEECH_PATH not in lazy.holes
-    ):
-        audio = raw["additional_kwargs"].get("audio") or {}
-        if audio.get("data") is lazy.speech_text:  # still the joined speech: use PCM
+    if isinstance(pending, PcmSpan):  # a fresh chunk: its speech is the span
+        lifted[SPEECH_PATH] = pending
+    elif pending is not None:
+        lazy = cast("LazyStrings", pending)
+        lifted.update(lazy.holes)
+        if (
+            lazy.speech is not None
+            and SPEECH_PATH in lifted
+            and SPEECH_PATH not in lazy.holes
+            and (raw["additional_kwargs"].get("audio") or {}).get("data")
+            is lazy.speech_text
+        ):  # still the joined speech: take the PCM
             lifted[SPEECH_PATH] = lazy.speech
-    return _bare(AIMessageChunk, light), lifted
+    return _light(light), lifted
+
+
+def _light(fields: dict[str, Any]) -> AIMessageChunk:
+    """A plain stand-in for merging only: nothing but `fields` is ever read."""
+    instance = AIMessageChunk.__new__(AIMessageChunk)
+    object.__setattr__(instance, "__dict__", fields)
+    object.__setattr__(instance, "__pydantic_fields_set__", _NO_FIELDS)
+    object.__setattr__(instance, "__pydantic_extra__", None)
+    object.__setattr__(instance, "__pydantic_private__", None)
+    return instance
+
+
+_NO_FIELDS: frozenset[str] = frozenset()
 
 
 def _bare(
@@ -287,6 +298,31 @@ _GROUP = 256
 """Chunks merged per langchain-core call: bounds the light copies alive at once."""
 
 
+class _Rope:
+    """The pieces of one long string, collected by one merge."""
+
+    __slots__ = ("length", "pieces")
+
+    def __init__(self, start: B64Piece | _View) -> None:
+        if isinstance(start, _View):  # an operand's rope: extended in place if we can
+            self.pieces, self.length = start.pieces, start.length
+        else:
+            self.pieces, self.length = [start], 1
+
+    def add(self, more: B64Piece | _View) -> None:
+        if len(self.pieces) != self.length:  # someone else extended the list
+            self.pieces = self.pieces[: self.length]
+        if isinstance(more, _View):
+            self.pieces += more.items()
+            self.length += more.length
+        else:
+            self.pieces.append(more)
+            self.length += 1
+
+    def view(self) -> _View:
+        return _View(self.pieces, self.length)
+
+
 def merge_chunks(
     first: AIMessageChunk, others: Iterable[AIMessageChunk]
 ) -> OmniAIMessageChunk:
@@ -296,12 +332,15 @@ def merge_chunks(
     copies only the small merged dicts, so the whole stays linear while
     few copies are alive at once.
     """
-    ropes: dict[Path, _View] = {}
+    ropes: dict[Path, _Rope] = {}
 
     def light(message: AIMessageChunk) -> AIMessageChunk:
         stand_in, lifted = _parts(message)
-        for path, view in lifted.items():
-            ropes[path] = ropes[path].extended(view) if path in ropes else view
+        for path, piece in lifted.items():
+            if (rope := ropes.get(path)) is None:
+                ropes[path] = _Rope(piece)
+            else:
+                rope.add(piece)
         return stand_in
 
     rest = iter(others)
@@ -310,7 +349,9 @@ def merge_chunks(
     while group := [light(message) for message in itertools.islice(rest, _GROUP)]:
         merged = add_ai_message_chunks(merged, *group)
     fields: dict[str, Any] = object.__getattribute__(merged, "__dict__")
-    return OmniAIMessageChunk.with_ropes(fields, ropes)
+    return OmniAIMessageChunk.with_ropes(
+        fields, {path: rope.view() for path, rope in ropes.items()}
+    )
 
 
 # -------------------------------------------------------------- messages
@@ -563,10 +604,17 @@ def speech_of(message: object) -> tuple[list[B64Piece], dict[str, Any]] | None:
     when the message is not one of this package's, has no speech, or its
     speech was replaced since.
     """
+    if not isinstance(message, (OmniAIMessageChunk, SpeechMessage)):
+        return None
+    private = object.__getattribute__(message, "__pydantic_private__")
+    pending = private["_lazy"] if private else None
+    raw: dict[str, Any] = object.__getattribute__(message, "__dict__")
+    if isinstance(pending, PcmSpan):  # a fresh chunk: nothing else pending
+        audio = raw["additional_kwargs"]["audio"]
+        return [pending], {k: v for k, v in audio.items() if k != "data"}
     lazy = _lazy_of(message)
     if lazy is None or lazy.speech is None:
         return None
-    raw: dict[str, Any] = object.__getattribute__(message, "__dict__")
     lazy.fill(raw, "additional_kwargs", keep=SPEECH_PATH)
     audio = raw["additional_kwargs"].get("audio")
     if not isinstance(audio, dict):
