@@ -8,22 +8,31 @@ Clients are shared: every model with the same configuration (key, endpoint,
 retries, timeout, headers) uses one sync client, and one async client per
 event loop, so their connection pools are reused across model instances
 (agents and chains copy models freely). An async client belongs to the loop
-it first ran in (its pooled connections do), hence one per loop; it is built
-by the worker thread that prepares the request, because building one loads
-TLS certificates for tens of milliseconds, which must not stall the loop.
+it first ran in (its pooled connections do), hence one per loop, closed when
+the loop shuts down its async generators (as `asyncio.run` does); it is
+built by the worker thread that prepares the request, because building one
+loads TLS certificates for tens of milliseconds, which must not stall the
+loop.
+
+With `aiohttp` installed (`pip install "langchain-qwen-omni[aiohttp]"`), the
+async client sends through the SDK's aiohttp transport: it spends half the
+CPU per request of the default httpx transport, whose connection pool scans
+every connection on each request and response, so many concurrent streams
+(`abatch`, servers) scale better. Errors, retries and timeouts stay the SDK's.
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import importlib
+import importlib.util
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import asyncio
-    from collections.abc import Callable, Hashable
+    from collections.abc import AsyncGenerator, Callable, Hashable
 
 __all__ = [
     "async_client_for",
@@ -50,8 +59,19 @@ def make_sync_client(params: dict[str, Any]) -> Any:
 
 
 def make_async_client(params: dict[str, Any]) -> Any:
-    """An `openai.AsyncOpenAI` client for `params`."""
-    return openai_module().AsyncOpenAI(**params)
+    """An `openai.AsyncOpenAI` client for `params`, on aiohttp when installed."""
+    openai = openai_module()
+    if aiohttp_available():
+        return openai.AsyncOpenAI(**params, http_client=openai.DefaultAioHttpClient())
+    return openai.AsyncOpenAI(**params)
+
+
+def aiohttp_available() -> bool:
+    """Whether the SDK has an aiohttp transport and aiohttp is installed."""
+    return (
+        hasattr(openai_module(), "DefaultAioHttpClient")
+        and importlib.util.find_spec("aiohttp") is not None
+    )
 
 
 def _key(params: dict[str, Any]) -> Hashable:
@@ -67,22 +87,47 @@ def _key(params: dict[str, Any]) -> Hashable:
 class _Shared:
     """Clients by configuration, least recently used evicted past a bound."""
 
-    def __init__(self, make: Callable[[dict[str, Any]], Any]) -> None:
+    def __init__(
+        self,
+        make: Callable[[dict[str, Any]], Any],
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
         self._make = make
+        self._loop = loop
         self._clients: collections.OrderedDict[Hashable, Any] = (
             collections.OrderedDict()
         )
+        self._closers: list[object] = []  # keeps the shutdown hooks alive
 
     def get(self, params: dict[str, Any]) -> Any:
         key = _key(params)
         client = self._clients.get(key)
         if client is None:
             client = self._clients[key] = self._make(params)
+            if self._loop is not None:
+                self._loop.call_soon_threadsafe(self._close_at_shutdown, client)
             if len(self._clients) > _MAX_CONFIGS:
                 self._clients.popitem(last=False)
         else:
             self._clients.move_to_end(key)
         return client
+
+    def _close_at_shutdown(self, client: Any) -> None:
+        """On the loop: have the loop close `client` when it shuts down.
+
+        `loop.shutdown_asyncgens()` closes every started async generator; this
+        one closes the client (its connections, aiohttp's session) then.
+        """
+        closer = _closer(client)
+        start = asyncio.ensure_future(closer.asend(None), loop=self._loop)
+        self._closers += (closer, start)
+
+
+async def _closer(client: Any) -> AsyncGenerator[None, None]:
+    try:
+        yield
+    finally:
+        await client.close()
 
 
 _lock = threading.Lock()  # building a client takes long: one builder at a time
@@ -111,5 +156,5 @@ def async_client_for(
             return _async_without_loop.get(params)
         shared = _async_by_loop.get(loop)
         if shared is None:
-            shared = _async_by_loop[loop] = _Shared(make_async_client)
+            shared = _async_by_loop[loop] = _Shared(make_async_client, loop)
         return shared.get(params)
