@@ -7,7 +7,7 @@ import sys
 
 from benchmarks._timing import table
 
-_SUITES = ("stream", "concurrency", "stall", "imports", "video_prep")
+_SUITES = ("stream", "memory", "concurrency", "stall", "imports", "video_prep")
 
 
 def main() -> int:
