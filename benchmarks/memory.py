@@ -242,9 +242,14 @@ def run(scenarios: list[str] | None = None) -> list[Result]:
                 raise AssertionError(msg)
             peak = report["peak_kb"] * 1024
             note = "" if report["exact"] else " (peak since start: no clear_refs)"
+            label = (
+                f"memory {name} (reference)"
+                if target == float("inf")
+                else (f"memory {name}")
+            )
             results.append(
                 Result(
-                    f"memory {name}: peak RSS / PCM",
+                    f"{label}: peak RSS / PCM",
                     peak / pcm,
                     target,
                     f"{what}; {peak / 1e6:.1f} MB above baseline for "
