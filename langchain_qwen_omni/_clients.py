@@ -23,8 +23,8 @@ every connection on each request and response, so many concurrent streams
 
 from __future__ import annotations
 
-import asyncio
 import collections
+import contextlib
 import importlib
 import importlib.util
 import threading
@@ -32,6 +32,7 @@ import weakref
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import asyncio
     from collections.abc import AsyncGenerator, Callable, Hashable
 
 __all__ = [
@@ -87,55 +88,63 @@ def _key(params: dict[str, Any]) -> Hashable:
 class _Shared:
     """Clients by configuration, least recently used evicted past a bound."""
 
-    def __init__(
-        self,
-        make: Callable[[dict[str, Any]], Any],
-        loop: asyncio.AbstractEventLoop | None = None,
-    ) -> None:
+    def __init__(self, make: Callable[[dict[str, Any]], Any]) -> None:
         self._make = make
-        self._loop = loop
         self._clients: collections.OrderedDict[Hashable, Any] = (
             collections.OrderedDict()
         )
         self._closers: list[object] = []  # keeps the shutdown hooks alive
 
-    def get(self, params: dict[str, Any]) -> Any:
+    def get(
+        self, params: dict[str, Any], loop: asyncio.AbstractEventLoop | None = None
+    ) -> Any:
+        """The client for `params`, built if need be (and closed with `loop`)."""
         key = _key(params)
         client = self._clients.get(key)
         if client is None:
             client = self._clients[key] = self._make(params)
-            if self._loop is not None:
-                self._loop.call_soon_threadsafe(self._close_at_shutdown, client)
+            if loop is not None:
+                loop.call_soon_threadsafe(self._close_at_shutdown, key, client)
             if len(self._clients) > _MAX_CONFIGS:
                 self._clients.popitem(last=False)
         else:
             self._clients.move_to_end(key)
         return client
 
-    def _close_at_shutdown(self, client: Any) -> None:
+    def _close_at_shutdown(self, key: Hashable, client: Any) -> None:
         """On the loop: have the loop close `client` when it shuts down.
 
-        `loop.shutdown_asyncgens()` closes every started async generator; this
-        one closes the client (its connections, aiohttp's session) then.
+        `loop.shutdown_asyncgens()` (run by `asyncio.run`) closes every
+        started async generator of the loop; this one, started right here
+        without a task, then closes the client (its connections, aiohttp's
+        session) and forgets it.
         """
-        closer = _closer(client)
-        start = asyncio.ensure_future(closer.asend(None), loop=self._loop)
-        self._closers += (closer, start)
+        closer = _closer(self._clients, key, client)
+        with contextlib.suppress(StopIteration):  # suspended at its `yield`
+            closer.asend(None).send(None)
+        self._closers.append(closer)
 
 
-async def _closer(client: Any) -> AsyncGenerator[None, None]:
+async def _closer(
+    clients: dict[Hashable, Any], key: Hashable, client: Any
+) -> AsyncGenerator[None, None]:
     try:
         yield
     finally:
+        if clients.get(key) is client:
+            del clients[key]
         await client.close()
 
 
 _lock = threading.Lock()  # building a client takes long: one builder at a time
 _sync = _Shared(make_sync_client)
-_async_by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Shared] = (
+_async_without_loop = _Shared(make_async_client)
+_LOOP_ATTRIBUTE = "_langchain_qwen_omni_clients"
+# Loops that take no attributes (uvloop's): clients without the shutdown hook,
+# which would keep the loop alive from this module-level table.
+_async_elsewhere: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Shared] = (
     weakref.WeakKeyDictionary()
 )
-_async_without_loop = _Shared(make_async_client)
 
 
 def sync_client_for(params: dict[str, Any]) -> Any:
@@ -149,12 +158,20 @@ def async_client_for(
 ) -> Any:
     """The shared `openai.AsyncOpenAI` client for this configuration and loop.
 
-    Call it from a worker thread where it may have to build the client.
+    Call it from a worker thread where it may have to build the client. The
+    loop holds its own clients (and they hold it, through their shutdown
+    hook), so a finished loop and its clients are collected together.
     """
     with _lock:
         if loop is None:
             return _async_without_loop.get(params)
-        shared = _async_by_loop.get(loop)
-        if shared is None:
-            shared = _async_by_loop[loop] = _Shared(make_async_client, loop)
-        return shared.get(params)
+        shared: _Shared | None = getattr(loop, _LOOP_ATTRIBUTE, None)
+        if shared is not None:
+            return shared.get(params, loop)
+        shared = _Shared(make_async_client)
+        try:
+            setattr(loop, _LOOP_ATTRIBUTE, shared)
+        except AttributeError:
+            shared = _async_elsewhere.setdefault(loop, shared)
+            return shared.get(params)
+        return shared.get(params, loop)

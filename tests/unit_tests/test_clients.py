@@ -1,7 +1,9 @@
 """SDK clients: shared per configuration (and event loop), built off the loop."""
 
 import asyncio
+import gc
 import threading
+import weakref
 from typing import Any
 
 import pytest
@@ -113,3 +115,19 @@ def test_aiohttp_transport_is_used_when_installed() -> None:
     transport = model._async_client_in(None)._client._transport
     assert type(transport).__name__ == "AiohttpTransport"
     assert type(model._client._client._transport).__name__ == "HTTPTransport"
+
+
+def test_a_finished_loop_and_its_clients_are_collected() -> None:
+    """Clients live with their loop: no table keeps either alive."""
+    model = ChatQwenOmni(api_key="sk-collected", base_url="http://127.0.0.1:9/v1")
+    seen: list[Any] = []
+
+    async def use() -> None:
+        loop = asyncio.get_running_loop()
+        client = await loop.run_in_executor(None, model._async_client_in, loop)
+        await asyncio.sleep(0)
+        seen.extend([weakref.ref(loop), weakref.ref(client)])
+
+    asyncio.run(use())
+    gc.collect()
+    assert [ref() for ref in seen] == [None, None]
