@@ -222,6 +222,8 @@ def _lift_block(block: Any, lifted: Lifted) -> Any:
 
 def _parts(message: AIMessageChunk) -> tuple[AIMessageChunk, Lifted]:
     """A light stand-in for `message` (long strings "") and its long strings."""
+    if type(message) is _MergeLater:
+        _merge_now(message)
     raw: dict[str, Any] = object.__getattribute__(message, "__dict__")
     private = (
         object.__getattribute__(message, "__pydantic_private__")
@@ -263,7 +265,7 @@ def _bare(
     cls: type[BaseModel], fields: dict[str, Any], lazy: LazyStrings | None = None
 ) -> Any:
     """An instance of `cls` holding `fields` as they are, without validation."""
-    instance = cls.__new__(cls)
+    instance = object.__new__(cls)  # pydantic models have no __new__ of their own
     object.__setattr__(instance, "__dict__", fields)
     object.__setattr__(instance, "__pydantic_fields_set__", set(fields))
     object.__setattr__(instance, "__pydantic_extra__", {})
@@ -280,6 +282,8 @@ def _set_lazy(message: BaseModel, lazy: LazyStrings | PcmSpan | None) -> None:
 def _lazy_of(message: object) -> LazyStrings | None:
     if not isinstance(message, (OmniAIMessageChunk, SpeechMessage)):
         return None
+    if type(message) is _MergeLater:
+        _merge_now(message)
     private = object.__getattribute__(message, "__pydantic_private__")
     if not private:
         return None
@@ -374,8 +378,8 @@ class _MessageOfChunk:
 
 def _set_field(message: BaseModel, name: str, value: Any) -> None:
     """What pydantic does to set a field (no validation), without a full fill."""
-    lazy = _lazy_of(message)
-    if lazy is not None and name in _LAZY_FIELDS:
+    lazy = _lazy_of(message) if name in _LAZY_FIELDS else None
+    if lazy is not None:
         with _FILLING:
             for path in [p for p in lazy.holes if p[0] == name]:
                 del lazy.holes[path]
@@ -419,7 +423,7 @@ class OmniAIMessageChunk(_MessageOfChunk, AIMessageChunk):
         else:
             chunk = _bare(cls, _from_template(fields))
             object.__setattr__(chunk, "__pydantic_fields_set__", set(fields))
-        if span is not None and len(span):
+        if span is not None and span.end > span.start:
             _set_lazy(chunk, span)  # a `LazyStrings` when first needed
         return cast("OmniAIMessageChunk", chunk)
 
@@ -447,13 +451,18 @@ class OmniAIMessageChunk(_MessageOfChunk, AIMessageChunk):
             super().__setattr__(name, value)
 
     def __add__(self, other: Any) -> Any:
-        """Merge in linear time (a chunk, or a list of chunks)."""
+        """Merge in linear time (a chunk, or a list of chunks).
+
+        A list merge (what `stream()` runs at the end for `on_llm_end`, and
+        LCEL for a chain's output) is done when the result is first used
+        beyond its text: when no callback listens, never.
+        """
         if isinstance(other, AIMessageChunk):
             return merge_chunks(self, [other])
         if isinstance(other, (list, tuple)) and all(
             isinstance(o, AIMessageChunk) for o in other
         ):
-            return merge_chunks(self, other)
+            return _MergeLater.of([self, *other])
         return super().__add__(other)
 
     def __radd__(self, other: Any) -> Any:
@@ -482,6 +491,84 @@ class OmniAIMessageChunk(_MessageOfChunk, AIMessageChunk):
     def lc_id(cls) -> list[str]:
         """Serialize as a plain `AIMessageChunk` (`dumpd`/`loads`)."""
         return AIMessageChunk.lc_id()
+
+
+class _MergeLater(OmniAIMessageChunk):
+    """A list merge not done yet; done, and then an `OmniAIMessageChunk`, when used.
+
+    `stream()` merges every chunk it yielded for `on_llm_end` even when no
+    callback listens, and langchain-core's `ChatGenerationChunk` reads only
+    the merged text: that much is joined at once, the rest waits for a
+    reader. The operands are kept as they are (not copied), as for a
+    string still in pieces.
+    """
+
+    @classmethod
+    def of(cls, operands: list[AIMessageChunk]) -> _MergeLater:
+        """The pending merge of `operands`, pending merges among them spliced in."""
+        flat: list[AIMessageChunk] = []
+        for operand in operands:
+            if type(operand) is _MergeLater:
+                flat += object.__getattribute__(operand, "__pydantic_private__")[
+                    "_merge"
+                ]
+            else:
+                flat.append(operand)
+        pending: _MergeLater = object.__new__(cls)
+        object.__setattr__(pending, "__dict__", {})
+        object.__setattr__(pending, "__pydantic_fields_set__", set())
+        object.__setattr__(pending, "__pydantic_extra__", {})
+        object.__setattr__(pending, "__pydantic_private__", {"_merge": flat})
+        return pending
+
+    def __getattribute__(self, name: str) -> Any:
+        """Join the text for `content`; merge for anything else that needs it."""
+        if name == "content":
+            _merge_content(self)
+        elif name not in _MERGE_QUIET:
+            _merge_now(self)
+        if type(self) is _MergeLater:  # still pending: its text or a quiet name
+            return object.__getattribute__(self, name)
+        return OmniAIMessageChunk.__getattribute__(self, name)  # fills strings in
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Merge, then set as on any chunk."""
+        _merge_now(self)
+        OmniAIMessageChunk.__setattr__(self, name, value)
+
+
+_MERGE_QUIET = frozenset({"__class__", "text"})  # `text` reads `content` only
+
+
+def _merge_content(pending: _MergeLater) -> None:
+    """Put the merged content in: the texts joined, or the whole merge done."""
+    with _FILLING:
+        if type(pending) is not _MergeLater:
+            return
+        raw: dict[str, Any] = object.__getattribute__(pending, "__dict__")
+        if "content" in raw:
+            return
+        operands = object.__getattribute__(pending, "__pydantic_private__")["_merge"]
+        texts = [operand.content for operand in operands]
+        if all(isinstance(text, str) for text in texts):
+            raw["content"] = "".join(texts)
+        else:
+            _merge_now(pending)
+
+
+def _merge_now(pending: _MergeLater) -> None:
+    """Do the merge; the object becomes the `OmniAIMessageChunk` it stands for."""
+    with _FILLING:
+        if type(pending) is not _MergeLater:  # done meanwhile
+            return
+        operands = object.__getattribute__(pending, "__pydantic_private__")["_merge"]
+        merged = merge_chunks(operands[0], operands[1:])
+        raw: dict[str, Any] = object.__getattribute__(pending, "__dict__")
+        raw.clear()
+        raw.update(object.__getattribute__(merged, "__dict__"))
+        for slot in ("__pydantic_fields_set__", "__pydantic_private__"):
+            object.__setattr__(pending, slot, object.__getattribute__(merged, slot))
+        object.__setattr__(pending, "__class__", OmniAIMessageChunk)
 
 
 _TRIGGERS = frozenset({"__dict__", *_LAZY_FIELDS})
@@ -519,11 +606,14 @@ def _from_template(fields: dict[str, Any]) -> dict[str, Any]:
     return made
 
 
+_TEXT = AIMessageChunk.text.fget  # type: ignore[attr-defined]
+
+
 def generation_chunk(message: OmniAIMessageChunk) -> ChatGenerationChunk:
     """`ChatGenerationChunk(message=message)`, without validating it again."""
     generation: ChatGenerationChunk = ChatGenerationChunk.__new__(ChatGenerationChunk)
     fields = {
-        "text": message.text,  # what the validator sets
+        "text": _TEXT(message),  # what the validator sets: `message.text`
         "generation_info": None,
         "type": "ChatGenerationChunk",
         "message": message,
@@ -606,6 +696,8 @@ def speech_of(message: object) -> tuple[list[B64Piece], dict[str, Any]] | None:
     """
     if not isinstance(message, (OmniAIMessageChunk, SpeechMessage)):
         return None
+    if type(message) is _MergeLater:
+        _merge_now(message)
     private = object.__getattribute__(message, "__pydantic_private__")
     pending = private["_lazy"] if private else None
     raw: dict[str, Any] = object.__getattribute__(message, "__dict__")
