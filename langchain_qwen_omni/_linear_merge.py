@@ -508,10 +508,9 @@ class _MergeLater(OmniAIMessageChunk):
         """The pending merge of `operands`, pending merges among them spliced in."""
         flat: list[AIMessageChunk] = []
         for operand in operands:
-            if type(operand) is _MergeLater:
-                flat += object.__getattribute__(operand, "__pydantic_private__")[
-                    "_merge"
-                ]
+            pending = _operands(operand) if type(operand) is _MergeLater else None
+            if pending is not None:
+                flat += pending
             else:
                 flat.append(operand)
         pending: _MergeLater = object.__new__(cls)
@@ -540,15 +539,27 @@ class _MergeLater(OmniAIMessageChunk):
 _MERGE_QUIET = frozenset({"__class__", "text"})  # `text` reads `content` only
 
 
+def _operands(pending: _MergeLater) -> list[AIMessageChunk] | None:
+    """What `pending` merges; None, and an `OmniAIMessageChunk`, if merged.
+
+    A copy of a pending merge (pydantic copies keep the class) holds the
+    merged fields already: it only needs its class put right.
+    """
+    private = object.__getattribute__(pending, "__pydantic_private__") or {}
+    if "_merge" not in private:
+        object.__setattr__(pending, "__class__", OmniAIMessageChunk)
+        return None
+    return cast("list[AIMessageChunk]", private["_merge"])
+
+
 def _merge_content(pending: _MergeLater) -> None:
     """Put the merged content in: the texts joined, or the whole merge done."""
     with _FILLING:
         if type(pending) is not _MergeLater:
             return
         raw: dict[str, Any] = object.__getattribute__(pending, "__dict__")
-        if "content" in raw:
+        if "content" in raw or (operands := _operands(pending)) is None:
             return
-        operands = object.__getattribute__(pending, "__pydantic_private__")["_merge"]
         texts = [operand.content for operand in operands]
         if all(isinstance(text, str) for text in texts):
             raw["content"] = "".join(texts)
@@ -561,7 +572,8 @@ def _merge_now(pending: _MergeLater) -> None:
     with _FILLING:
         if type(pending) is not _MergeLater:  # done meanwhile
             return
-        operands = object.__getattribute__(pending, "__pydantic_private__")["_merge"]
+        if (operands := _operands(pending)) is None:
+            return
         merged = merge_chunks(operands[0], operands[1:])
         raw: dict[str, Any] = object.__getattribute__(pending, "__dict__")
         raw.clear()

@@ -95,6 +95,11 @@ def test_each_chunk_data_decodes_on_its_own_to_its_share() -> None:
         pytest.param(
             lambda cs: functools.reduce(operator.add, cs[:3]) + cs[3:], id="mixed"
         ),
+        pytest.param(lambda cs: (cs[0] + cs[1:4]) + cs[4:], id="list-of-list"),
+        pytest.param(
+            lambda cs: functools.reduce(operator.add, cs[4:], cs[0] + cs[1:4]),
+            id="list-then-pairs",
+        ),
     ],
 )
 def test_merging_equals_langchains_own_merge(merge: object) -> None:
@@ -162,6 +167,9 @@ def test_copies_pickles_and_dumps_carry_the_speech() -> None:
     chunks, _, pcm = answer(SIZES)
     merged = functools.reduce(operator.add, chunks)
     for other in (
+        copy.copy(chunks[0] + chunks[1:]),
+        copy.deepcopy(chunks[0] + chunks[1:]),
+        pickle.loads(pickle.dumps(chunks[0] + chunks[1:])),  # noqa: S301 - our own bytes
         copy.copy(functools.reduce(operator.add, chunks)),
         copy.deepcopy(functools.reduce(operator.add, chunks)),
         pickle.loads(pickle.dumps(functools.reduce(operator.add, chunks))),  # noqa: S301 - our own bytes
@@ -283,7 +291,11 @@ def test_threads_reading_one_message_all_see_the_speech() -> None:
     sizes = [96_000] * 20
     for _ in range(5):
         chunks, assembler, pcm = answer(sizes, emit=True)
-        targets = [functools.reduce(operator.add, chunks), assembler.message()]
+        targets = [
+            functools.reduce(operator.add, chunks),
+            chunks[0] + chunks[1:],
+            assembler.message(),
+        ]
         for target in targets:
             with concurrent.futures.ThreadPoolExecutor(8) as pool:
                 seen = list(
