@@ -508,9 +508,9 @@ class _MergeLater(OmniAIMessageChunk):
         """The pending merge of `operands`, pending merges among them spliced in."""
         flat: list[AIMessageChunk] = []
         for operand in operands:
-            pending = _operands(operand) if type(operand) is _MergeLater else None
-            if pending is not None:
-                flat += pending
+            spliced = _operands(operand) if type(operand) is _MergeLater else None
+            if spliced is not None:
+                flat += spliced
             else:
                 flat.append(operand)
         pending: _MergeLater = object.__new__(cls)
@@ -562,7 +562,7 @@ def _merge_content(pending: _MergeLater) -> None:
             return
         texts = [operand.content for operand in operands]
         if all(isinstance(text, str) for text in texts):
-            raw["content"] = "".join(texts)
+            raw["content"] = "".join(cast("list[str]", texts))
         else:
             _merge_now(pending)
 
