@@ -7,7 +7,15 @@ import sys
 
 from benchmarks._timing import table
 
-_SUITES = ("stream", "memory", "concurrency", "stall", "imports", "video_prep")
+_SUITES = (
+    "stream",
+    "long_answer",
+    "memory",
+    "concurrency",
+    "stall",
+    "imports",
+    "video_prep",
+)
 
 
 def main() -> int:

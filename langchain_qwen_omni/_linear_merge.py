@@ -248,9 +248,32 @@ def _parts(message: AIMessageChunk) -> tuple[AIMessageChunk, Lifted]:
     return _light(light), lifted
 
 
+class _Light(AIMessageChunk):
+    """A stand-in for merging only: nothing but its fields is ever read.
+
+    langchain-core builds the merged chunk as `left.__class__(...)`: for
+    this class, without validation when there are no tool-call pieces to
+    parse, as the stream's chunks are built.
+    """
+
+    def __init__(self, **fields: Any) -> None:
+        """Validate only what needs it (tool-call pieces, unusual fields)."""
+        if (
+            fields.get("tool_call_chunks")
+            or not fields.keys() <= _TEMPLATE_FIELDS
+            or "tool_calls" in fields.get("additional_kwargs", ())  # OpenAI's form
+        ):
+            super().__init__(**fields)
+            return
+        object.__setattr__(self, "__dict__", _from_template(fields))
+        object.__setattr__(self, "__pydantic_fields_set__", _NO_FIELDS)
+        object.__setattr__(self, "__pydantic_extra__", None)
+        object.__setattr__(self, "__pydantic_private__", None)
+
+
 def _light(fields: dict[str, Any]) -> AIMessageChunk:
-    """A plain stand-in for merging only: nothing but `fields` is ever read."""
-    instance = AIMessageChunk.__new__(AIMessageChunk)
+    """A `_Light` holding `fields` as they are."""
+    instance = object.__new__(_Light)
     object.__setattr__(instance, "__dict__", fields)
     object.__setattr__(instance, "__pydantic_fields_set__", _NO_FIELDS)
     object.__setattr__(instance, "__pydantic_extra__", None)
