@@ -24,6 +24,14 @@ the strings in first. The chunk compares equal to a plain `AIMessageChunk`
 with the same fields, serializes (`dumpd`) as one, and
 `message_chunk_to_message` turns it into a plain `AIMessage`.
 
+A list merge (`chunk + [chunks]`, which `stream()` runs at the end for
+`on_llm_end` and LCEL for a chain's output) is itself done only when its
+result is used beyond its text: with no callback listening, never. The
+merged chunk that langchain-core builds from light copies is made without
+validation when there are no tool-call pieces to parse, as the stream's own
+chunks are: validating thousands of them cost more than the rest of their
+handling.
+
 `invoke` returns a `SpeechMessage`: an `AIMessage` that fills in its speech
 base64 on first touch and becomes a plain `AIMessage` at that moment (so
 checkpoints and serializers only ever see the standard class), while
@@ -62,11 +70,6 @@ Path = tuple[str, ...]
 
 SPEECH_PATH: Path = ("additional_kwargs", "audio", "data")
 
-_LIFTED_KWARGS: tuple[Path, ...] = (
-    SPEECH_PATH,
-    ("additional_kwargs", "audio", "transcript"),
-    ("additional_kwargs", "reasoning_content"),
-)
 # v1 content blocks with a fixed "lc_..." index merge into one block per
 # index; their long string is under this key.
 _BLOCK_TEXT_KEYS = {"text": "text", "reasoning": "reasoning", "audio": "base64"}
