@@ -397,7 +397,7 @@ class _MessageOfChunk:
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         """Make an `AIMessage` when called directly; else a normal instance."""
-        if cls is _MessageOfChunk:
+        if not issubclass(cls, AIMessageChunk):  # this class, or `_MergedMessage`
             return AIMessage(*args, **kwargs)
         return super().__new__(cls)
 
@@ -519,7 +519,13 @@ class OmniAIMessageChunk(_MessageOfChunk, AIMessageChunk):
         return AIMessageChunk.lc_id()
 
 
-class _MergeLater(OmniAIMessageChunk):
+class _MergedMessage(_MessageOfChunk):
+    """The first parent of `_MergeLater`: calling it makes an `AIMessage` too."""
+
+    __slots__ = ()
+
+
+class _MergeLater(_MergedMessage, OmniAIMessageChunk):
     """A list merge not done yet; done, and then an `OmniAIMessageChunk`, when used.
 
     `stream()` merges every chunk it yielded for `on_llm_end` even when no

@@ -146,10 +146,11 @@ def test_merge_leaves_its_operands_as_they_were() -> None:
 
 def test_message_chunk_to_message_gives_a_plain_ai_message() -> None:
     chunks, _, pcm = answer(SIZES, tool=True)
-    message = message_chunk_to_message(functools.reduce(operator.add, chunks))
-    assert type(message) is AIMessage
-    assert message.tool_calls[0]["args"] == {"a": 1}
-    assert base64.b64decode(message.additional_kwargs["audio"]["data"]) == pcm
+    for total in (functools.reduce(operator.add, chunks), chunks[0] + chunks[1:]):
+        message = message_chunk_to_message(total)
+        assert type(message) is AIMessage
+        assert message.tool_calls[0]["args"] == {"a": 1}
+        assert base64.b64decode(message.additional_kwargs["audio"]["data"]) == pcm
 
 
 def test_serialization_round_trips_as_langchains_classes() -> None:

@@ -205,3 +205,13 @@ def test_langgraph_messages_mode(
     assert type(final) is AIMessage
     assert OmniAudio.from_message(final).pcm in (ANSWERS[SMALL][1], ANSWERS[LARGE][1])
     assert "unregistered" not in caplog.text
+
+
+def test_invoke_through_stream_gives_an_ai_message(
+    replay: Replay, speaker: ChatQwenOmni
+) -> None:
+    """`invoke(stream=True)` merges the chunks in langchain-core, then converts."""
+    replay.events = ANSWERS[SMALL][0]
+    message = speaker.invoke("Tell a story", stream=True)
+    assert type(message) is AIMessage
+    assert OmniAudio.from_message(message).pcm == ANSWERS[SMALL][1]
