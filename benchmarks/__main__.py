@@ -7,7 +7,16 @@ import sys
 
 from benchmarks._timing import table
 
-_SUITES = ("stream", "concurrency", "stall", "imports", "video_prep", "realtime")
+_SUITES = (
+    "stream",
+    "long_answer",
+    "memory",
+    "concurrency",
+    "stall",
+    "imports",
+    "video_prep",
+    "realtime",
+)
 
 
 def main() -> int:

@@ -2,16 +2,21 @@
 
 One `StreamAssembler` serves the sync and the async paths: the transport loops
 only feed it the decoded SSE events. It keeps its own aggregate in lists, so
-building the final message is linear in the number of chunks (LangChain's
-pairwise chunk merging copies the growing base64 string on every step), and so
-a broken stream can hand back everything received so far.
+building the final message is linear in the number of chunks, and so a broken
+stream can hand back everything received so far.
+
+Speech is decoded once into the stream's `PcmBuffer`. Each chunk carries the
+span of it that ends on a 6-byte boundary (three whole samples: base64
+without padding), so its `additional_kwargs["audio"]["data"]` decodes on its
+own and the chunks' base64 strings concatenate into valid base64 of the whole
+PCM. Base64 is only made when a message's data is read (`_linear_merge`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from langchain_core.messages import AIMessage, AIMessageChunk
+from langchain_core.messages import AIMessage
 from langchain_core.messages.ai import (
     InputTokenDetails,
     OutputTokenDetails,
@@ -20,12 +25,13 @@ from langchain_core.messages.ai import (
 from langchain_core.messages.tool import default_tool_parser, tool_call_chunk
 
 from langchain_qwen_omni._blocks import MODEL_PROVIDER
-from langchain_qwen_omni._linear_merge import LinearMergeChunk
-from langchain_qwen_omni.audio import (
-    OMNI_CHANNELS,
-    OMNI_SAMPLE_RATE,
-    PcmRealigner,
+from langchain_qwen_omni._linear_merge import (
+    OmniAIMessageChunk,
+    SpeechMessage,
+    generation_chunk,
 )
+from langchain_qwen_omni._pcm import PcmBuffer, PcmSpan, decode_b64
+from langchain_qwen_omni.audio import OMNI_CHANNELS, OMNI_SAMPLE_RATE
 from langchain_qwen_omni.errors import OmniStreamError
 
 if TYPE_CHECKING:
@@ -51,6 +57,7 @@ _MALFORMED = (
     OverflowError,  # int(1e999): a count or an index out of any range
     RecursionError,
 )
+_ALIGN = 6  # lcm of 3 (base64 without padding) and 2 (whole int16 samples)
 
 
 class _MalformedEventError(ValueError):
@@ -152,8 +159,8 @@ class StreamAssembler:
         self._emit = emit
         self._text = _TextMerger()
         self._reasoning: list[str] = []
-        self._audio = PcmRealigner()
-        self._audio_pieces: list[str] = []
+        self._pcm = PcmBuffer()
+        self._emitted = 0  # PCM bytes handed out in chunks so far
         self._audio_meta: dict[str, Any] = {}
         self._tools: dict[int, dict[str, Any]] = {}
         self._usage: UsageMetadata | None = None
@@ -209,7 +216,7 @@ class StreamAssembler:
 
     def _choice_chunk(self, choice: Mapping[str, Any]) -> ChatGenerationChunk | None:
         delta: Mapping[str, Any] = choice.get("delta") or {}
-        text, kwargs = self._text_and_audio(delta)
+        text, kwargs, speech = self._text_and_audio(delta)
         if reasoning := delta.get("reasoning_content"):
             reasoning = _as_str(reasoning, "delta.reasoning_content")
             self._reasoning.append(reasoning)
@@ -228,15 +235,19 @@ class StreamAssembler:
         if not (self._emit and (text or kwargs or tool_chunks or metadata)):
             return None
         return self._chunk(
+            speech,
             content=text,
             additional_kwargs=kwargs,
             tool_call_chunks=tool_chunks,
             response_metadata=metadata,
         )
 
-    def _text_and_audio(self, delta: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-        """The new answer text of a delta, and its `additional_kwargs` audio."""
+    def _text_and_audio(
+        self, delta: Mapping[str, Any]
+    ) -> tuple[str, dict[str, Any], PcmSpan | None]:
+        """The new answer text of a delta, its `additional_kwargs` audio, its PCM."""
         text = ""
+        speech = None
         if content := delta.get("content"):
             text = self._text.take("content", _as_str(content, "delta.content"))
         audio_out: dict[str, Any] = {}
@@ -246,17 +257,23 @@ class StreamAssembler:
                     "transcript", _as_str(transcript, "delta.audio.transcript")
                 )
             if data := audio.get("data"):
-                audio_out.update(self._audio_piece(audio, _as_str(data, "audio.data")))
+                meta, speech = self._audio_piece(audio, _as_str(data, "audio.data"))
+                audio_out.update(meta)
         if text and self._speech:
             audio_out["transcript"] = text
-        return text, ({"audio": audio_out} if audio_out else {})
+        return text, ({"audio": audio_out} if audio_out else {}), speech
 
-    def _audio_piece(self, audio: Mapping[str, Any], data: str) -> dict[str, Any]:
-        """Realign one speech piece; attach id/expiry/format the first time.
+    def _audio_piece(
+        self, audio: Mapping[str, Any], data: str
+    ) -> tuple[dict[str, Any], PcmSpan | None]:
+        """Decode one speech piece into the buffer; return its chunk's share.
 
-        Metadata goes out once because LangChain's merge concatenates strings
-        and sums integers that differ.
+        The share is the span up to the last 6-byte boundary; the bytes past
+        it go out with the next piece. Id, expiry and format go out once,
+        the first time, because LangChain's merge concatenates strings and
+        sums integers that differ.
         """
+        pcm = decode_b64(data)  # checked before anything is kept
         out: dict[str, Any] = {}
         if not self._audio_meta:
             self._audio_meta = {
@@ -268,11 +285,14 @@ class StreamAssembler:
         for key in ("id", "expires_at"):
             if key not in self._audio_meta and audio.get(key) is not None:
                 self._audio_meta[key] = out[key] = audio[key]
-        aligned = self._audio.push(data)
-        if aligned:
-            self._audio_pieces.append(aligned)
-            out["data"] = aligned
-        return out
+        total = self._pcm.append(pcm)
+        aligned = total - total % _ALIGN
+        if aligned <= self._emitted:
+            return out, None
+        span = PcmSpan(self._pcm, self._emitted, aligned)
+        self._emitted = aligned
+        out["data"] = ""  # filled in from the span when read
+        return out, span
 
     def _tool_piece(self, wire: Mapping[str, Any]) -> ToolCallChunk:
         index = int(wire.get("index") or 0)
@@ -291,11 +311,16 @@ class StreamAssembler:
             acc["args"].append(_as_str(piece["args"], "function.arguments"))
         return piece
 
-    def _chunk(self, **fields: Any) -> ChatGenerationChunk:
+    def _chunk(
+        self, speech: PcmSpan | None = None, **fields: Any
+    ) -> ChatGenerationChunk:
         fields.setdefault("content", "")
         metadata = fields.setdefault("response_metadata", {})
         metadata["model_provider"] = MODEL_PROVIDER
-        return LinearMergeChunk(message=AIMessageChunk(id=self._id, **fields))
+        if not fields.get("tool_call_chunks"):
+            fields.pop("tool_call_chunks", None)  # fewer set fields: a smaller set
+        message = OmniAIMessageChunk.with_speech(speech, id=self._id, **fields)
+        return generation_chunk(message)
 
     # --------------------------------------------------------------- finish
     def finish(self) -> ChatGenerationChunk:
@@ -317,24 +342,36 @@ class StreamAssembler:
             )
             raise OmniStreamError(msg, partial=self.partial())
         kwargs: dict[str, Any] = {}
-        if tail := self._audio.flush():
-            self._audio_pieces.append(tail)
-            kwargs["audio"] = {"data": tail}
-        return self._chunk(additional_kwargs=kwargs, chunk_position="last")
+        total = len(self._pcm)
+        tail = (
+            PcmSpan(self._pcm, self._emitted, total) if total > self._emitted else None
+        )
+        if tail is not None:
+            self._emitted = total
+            kwargs["audio"] = {"data": ""}
+        self._pcm.freeze()
+        return self._chunk(tail, additional_kwargs=kwargs, chunk_position="last")
 
     # ------------------------------------------------------------ aggregate
     @property
     def pcm_bytes(self) -> int:
         """Decoded speech bytes received so far."""
-        return self._audio.pcm_bytes
+        return len(self._pcm)
 
-    def partial(self) -> AIMessageChunk:
+    def partial(self) -> OmniAIMessageChunk:
         """Everything received so far, including the carried speech tail."""
-        return self._aggregate([*self._audio_pieces, self._audio.peek_tail()])
+        fields, speech = self._aggregate()
+        return OmniAIMessageChunk.with_speech(
+            speech, tool_call_chunks=self._tool_call_chunks(), **fields
+        )
 
     def message(self) -> AIMessage:
-        """The aggregated answer after `finish`."""
-        chunk = self._aggregate(self._audio_pieces, last=True)
+        """The aggregated answer after `finish`.
+
+        Its speech stays PCM until read (`SpeechMessage`), so `invoke` then
+        `OmniAudio.from_message` never makes the base64 string.
+        """
+        fields, speech = self._aggregate()
         # Strict JSON here: a chunk's partial-JSON parsing would turn
         # malformed arguments into `{}` instead of an invalid tool call.
         tool_calls, invalid_tool_calls = default_tool_parser(
@@ -349,27 +386,20 @@ class StreamAssembler:
                 for _, acc in sorted(self._tools.items())
             ]
         )
-        return AIMessage(
-            content=chunk.content,
-            additional_kwargs=chunk.additional_kwargs,
-            response_metadata=chunk.response_metadata,
-            tool_calls=tool_calls,
-            invalid_tool_calls=invalid_tool_calls,
-            usage_metadata=chunk.usage_metadata,
-            id=chunk.id,
-        )
+        fields.update(tool_calls=tool_calls, invalid_tool_calls=invalid_tool_calls)
+        if speech is None:
+            return AIMessage(**fields)
+        return SpeechMessage.with_speech(speech, **fields)
 
-    def _aggregate(
-        self, audio_pieces: list[str], *, last: bool = False
-    ) -> AIMessageChunk:
+    def _aggregate(self) -> tuple[dict[str, Any], PcmSpan | None]:
+        """The fields common to the partial and the final answer, and the speech.
+
+        The audio data is "" here: it is the speech span's, made when read.
+        """
         text = self._text.text()
         kwargs: dict[str, Any] = {}
         if self._audio_meta or (self._speech and text):
-            kwargs["audio"] = {
-                **self._audio_meta,
-                "data": "".join(audio_pieces),
-                "transcript": text,
-            }
+            kwargs["audio"] = {**self._audio_meta, "data": "", "transcript": text}
         if self._reasoning:
             kwargs["reasoning_content"] = "".join(self._reasoning)
         metadata: dict[str, Any] = {"model_provider": MODEL_PROVIDER}
@@ -377,21 +407,23 @@ class StreamAssembler:
             metadata["model_name"] = self._model_name
         if self._finish_reason:
             metadata["finish_reason"] = self._finish_reason
-        tool_chunks = [
+        total = len(self._pcm)
+        fields = {
+            "content": text,
+            "additional_kwargs": kwargs,
+            "response_metadata": metadata,
+            "usage_metadata": self._usage,
+            "id": self._id,
+        }
+        return fields, (PcmSpan(self._pcm, 0, total) if total else None)
+
+    def _tool_call_chunks(self) -> list[ToolCallChunk]:
+        return [
             tool_call_chunk(
                 name=acc["name"], args="".join(acc["args"]), id=acc["id"], index=index
             )
             for index, acc in sorted(self._tools.items())
         ]
-        return AIMessageChunk(
-            content=text,
-            additional_kwargs=kwargs,
-            response_metadata=metadata,
-            tool_call_chunks=tool_chunks,
-            usage_metadata=self._usage,
-            id=self._id,
-            chunk_position="last" if last else None,
-        )
 
 
 def _optional_str(value: Any, where: str) -> str | None:

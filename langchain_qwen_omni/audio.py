@@ -1,17 +1,23 @@
-"""Omni's streamed speech: realigned base64 pieces, and `OmniAudio` to decode them.
+"""Omni's streamed speech: `OmniAudio` to decode it, `iter_pcm` to play it live.
 
 Omni streams speech as base64 pieces of raw PCM (signed 16-bit little-endian,
 mono, 24 kHz). A piece may be padded (`...=`), so joining the server's base64
 strings is not valid base64. The stream assembler therefore decodes each piece
-and re-encodes it on 6-byte boundaries (three whole samples, no padding),
-carrying at most five bytes to the next piece. Every emitted piece then decodes
-on its own to whole samples, for live playback, and LangChain's `chunk + chunk`
-string concatenation yields valid base64 of the whole PCM.
+once into one buffer per stream, and each chunk carries the part of it that
+ends on a 6-byte boundary (three whole samples, no padding). Every chunk's
+`additional_kwargs["audio"]["data"]` then decodes on its own to whole samples,
+and LangChain's `chunk + chunk` yields valid base64 of the whole PCM.
+
+The chunks and the invoked message hold that PCM, not base64: the base64
+string is made when someone reads `data`, and `OmniAudio.from_message`,
+`from_chunks`, `iter_pcm` and `aiter_pcm` take the PCM directly (after a
+finished stream, `from_chunks` and `from_message` without any copy). So a
+ten-minute answer (28.8 MB of PCM) costs about its PCM in memory, not the
+three to five times that decoding, joining and re-encoding base64 cost.
 """
 
 from __future__ import annotations
 
-import base64
 import binascii
 import dataclasses
 import html
@@ -19,6 +25,8 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from langchain_qwen_omni._linear_merge import speech_of
+from langchain_qwen_omni._pcm import B64Piece, decode_b64, encode_b64, join_pcm
 from langchain_qwen_omni.errors import OmniInputError
 
 if TYPE_CHECKING:
@@ -80,17 +88,17 @@ class PcmRealigner:
         Raises:
             binascii.Error: If the piece is not valid base64.
         """
-        raw = base64.b64decode(piece_b64, validate=True)
+        raw = decode_b64(piece_b64)
         self.pcm_bytes += len(raw)
         if self._carry:
             raw = self._carry + raw
         cut = len(raw) - len(raw) % _ALIGN
         self._carry = raw[cut:]
-        return base64.b64encode(raw[:cut]).decode("ascii") if cut else ""
+        return encode_b64(raw[:cut]) if cut else ""
 
     def peek_tail(self) -> str:
         """The base64 of the carried bytes, without consuming them."""
-        return base64.b64encode(self._carry).decode("ascii")
+        return encode_b64(self._carry)
 
     def flush(self) -> str:
         """Return the base64 of the carried tail (may be padded) and reset."""
@@ -116,9 +124,9 @@ def _audio_b64_of(message: BaseMessage) -> str | None:
     return None
 
 
-def _decode_b64(data: str) -> bytes:
+def _pcm_of(pieces: list[B64Piece]) -> bytes:
     try:
-        return base64.b64decode(data, validate=True)
+        return join_pcm(pieces)
     except binascii.Error as exc:
         msg = (
             "The message's audio data is not valid base64. If you joined the "
@@ -153,16 +161,20 @@ class OmniAudio:
             OmniInputError: If the message carries no speech (was `modalities`
                 set to `["text", "audio"]`?) or its base64 does not decode.
         """
-        data = _audio_b64_of(message)
-        if data is None:
-            msg = (
-                "This message carries no speech. Request speech with "
-                'ChatQwenOmni(modalities=["text", "audio"]).'
-            )
-            raise OmniInputError(msg)
-        meta: dict[str, Any] = message.additional_kwargs.get("audio") or {}
+        speech = speech_of(message)
+        if speech is not None:
+            pieces, meta = speech
+        else:
+            data = _audio_b64_of(message)
+            if data is None:
+                msg = (
+                    "This message carries no speech. Request speech with "
+                    'ChatQwenOmni(modalities=["text", "audio"]).'
+                )
+                raise OmniInputError(msg)
+            pieces, meta = [data], message.additional_kwargs.get("audio") or {}
         return cls(
-            pcm=_decode_b64(data),
+            pcm=_pcm_of(pieces),
             sample_rate=int(meta.get("sample_rate", OMNI_SAMPLE_RATE)),
             channels=int(meta.get("channels", OMNI_CHANNELS)),
             transcript=str(meta.get("transcript") or message.text),
@@ -177,21 +189,25 @@ class OmniAudio:
         Unlike summing the chunks first, this never builds one long base64
         string, and it accepts pieces that were not realigned.
         """
-        pcm = bytearray()
+        pieces: list[B64Piece] = []
         text: list[str] = []
         meta: dict[str, Any] = {}
         for chunk in chunks:
             text.append(chunk.text)
+            speech = speech_of(chunk)
+            if speech is not None:
+                pieces += speech[0]
+                meta.update(speech[1])
+                continue
             audio = chunk.additional_kwargs.get("audio")
             if isinstance(audio, dict):
                 meta.update(
                     (k, v) for k, v in audio.items() if k not in {"data", "transcript"}
                 )
-            data = _audio_b64_of(chunk)
-            if data:
-                pcm += _decode_b64(data)
+            if data := _audio_b64_of(chunk):
+                pieces.append(data)
         return cls(
-            pcm=bytes(pcm),
+            pcm=_pcm_of(pieces),
             sample_rate=int(meta.get("sample_rate", OMNI_SAMPLE_RATE)),
             channels=int(meta.get("channels", OMNI_CHANNELS)),
             transcript="".join(text),
@@ -278,7 +294,7 @@ class OmniAudio:
 
     def _repr_html_(self) -> str:
         """A player for notebooks: an `<audio>` element holding a WAV data URL."""
-        wav = base64.b64encode(self.to_wav_bytes()).decode("ascii")
+        wav = encode_b64(self.to_wav_bytes())
         caption = html.escape(_head(self.transcript, _HTML_TRANSCRIPT_CHARS))
         summary = html.escape(
             f"{self.duration:.2f} s, {self.sample_rate} Hz"
@@ -323,10 +339,13 @@ class _SampleAligner:
         self._odd = b""
 
     def pcm_of(self, message: BaseMessage) -> bytes:
-        data = _audio_b64_of(message)
-        if not data:
+        speech = speech_of(message)
+        if speech is not None:
+            raw = _pcm_of(speech[0])
+        elif data := _audio_b64_of(message):
+            raw = _pcm_of([data])
+        else:
             return b""
-        raw = _decode_b64(data)
         if self._odd:
             raw = self._odd + raw
         cut = len(raw) - len(raw) % _SAMPLE_BYTES

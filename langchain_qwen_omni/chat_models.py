@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import os
@@ -33,9 +34,9 @@ from typing_extensions import Self
 
 from langchain_qwen_omni._body import encode_body
 from langchain_qwen_omni._clients import (
-    make_async_client,
-    make_sync_client,
+    async_client_for,
     openai_module,
+    sync_client_for,
 )
 from langchain_qwen_omni._convert import convert_messages
 from langchain_qwen_omni._keys import require_key
@@ -505,7 +506,6 @@ class ChatQwenOmni(BaseChatModel):
 
     # Typed Any: the SDK is imported lazily, so its classes are unknown here.
     _sync_client: Any = PrivateAttr(default=None)
-    _async_client_: Any = PrivateAttr(default=None)
 
     if TYPE_CHECKING:
         # The signature type checkers see. Without it, a checker reading the
@@ -649,21 +649,33 @@ class ChatQwenOmni(BaseChatModel):
 
     @property
     def _client(self) -> openai.OpenAI:
-        """The sync SDK client, built on first use and then reused.
+        """The sync SDK client, shared by every model with this configuration.
 
-        Built lazily because each client loads TLS certificates (tens of
+        Built on first use: each client loads TLS certificates (tens of
         milliseconds), which models made only to be bound or copied never need.
         """
         if self._sync_client is None:
-            self._sync_client = make_sync_client(self._client_params())
+            self._sync_client = sync_client_for(self._client_params())
         return cast("openai.OpenAI", self._sync_client)
 
     @property
     def _async_client(self) -> openai.AsyncOpenAI:
-        """The async SDK client, built on first use and then reused."""
-        if self._async_client_ is None:
-            self._async_client_ = make_async_client(self._client_params())
-        return cast("openai.AsyncOpenAI", self._async_client_)
+        """The async SDK client of the running event loop (shared as `_client` is).
+
+        Requests get theirs from `_async_client_in`, in the worker thread that
+        prepares them, so that building it never stalls the loop.
+        """
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        return self._async_client_in(loop)
+
+    def _async_client_in(
+        self, loop: asyncio.AbstractEventLoop | None
+    ) -> openai.AsyncOpenAI:
+        """The shared async client for `loop`; may build it: call off the loop."""
+        return cast("openai.AsyncOpenAI", async_client_for(self._client_params(), loop))
 
     # --------------------------------------------------- request building
     def _field_params(self) -> dict[str, Any]:
@@ -837,12 +849,16 @@ class ChatQwenOmni(BaseChatModel):
         """`_answer` over the async client; request building runs off the loop."""
         if self._drafts_in_text(kwargs):
             draft = StreamAssembler(speech=False)
-            _, body = await run_in_executor(
-                None, self._prepare, messages, stop, **_draft_kwargs(kwargs)
+            _, body, client = await run_in_executor(
+                None,
+                self._prepare_async,
+                asyncio.get_running_loop(),
+                messages,
+                stop,
+                **_draft_kwargs(kwargs),
             )
             chunks = [
-                chunk
-                async for chunk in astream_chunks(self._async_client, body, draft, None)
+                chunk async for chunk in astream_chunks(client, body, draft, None)
             ]
             if _calls_tools(draft):
                 done.append(draft)
@@ -852,14 +868,17 @@ class ChatQwenOmni(BaseChatModel):
                     yield chunk
                 return
             kwargs = _spoken_kwargs(kwargs)
-        speech, body = await run_in_executor(
-            None, self._prepare, messages, stop, **kwargs
+        speech, body, client = await run_in_executor(
+            None,
+            self._prepare_async,
+            asyncio.get_running_loop(),
+            messages,
+            stop,
+            **kwargs,
         )
         assembler = StreamAssembler(speech=speech, emit=emit)
         done.append(assembler)
-        async for chunk in astream_chunks(
-            self._async_client, body, assembler, run_manager
-        ):
+        async for chunk in astream_chunks(client, body, assembler, run_manager):
             yield chunk
 
     def _drafts_in_text(self, kwargs: dict[str, Any]) -> bool:
@@ -882,6 +901,17 @@ class ChatQwenOmni(BaseChatModel):
         request = self._build_request(messages, stop, **kwargs)
         openai_module()  # the first request imports the SDK here, off the event loop
         return request.params.speech, encode_body(request_body(request))
+
+    def _prepare_async(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        **kwargs: Any,
+    ) -> tuple[bool, bytes, openai.AsyncOpenAI]:
+        """`_prepare`, plus the async client of `loop`, built here if need be."""
+        speech, body = self._prepare(messages, stop, **kwargs)
+        return speech, body, self._async_client_in(loop)
 
     # ---- tools and structured output
     def bind_tools(

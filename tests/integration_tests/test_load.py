@@ -123,9 +123,16 @@ def prompt(index: int) -> str:
 
 
 def busy_connections(chat: ChatQwenOmni) -> list[Any]:
-    """Connections of the async client's pool that are neither idle nor closed."""
-    pool = chat._async_client._client._transport._pool  # type: ignore[attr-defined]
-    return [c for c in pool.connections if not (c.is_idle() or c.is_closed())]
+    """Connections of the async client's pool that are neither idle nor closed.
+
+    The client sends through aiohttp when it is installed, else through httpx.
+    """
+    transport: Any = chat._async_client._client._transport
+    if hasattr(transport, "_pool"):  # httpx
+        pool = transport._pool
+        return [c for c in pool.connections if not (c.is_idle() or c.is_closed())]
+    session = transport.client  # aiohttp: its session, once a request was sent
+    return list(session.connector._acquired) if session is not None else []
 
 
 async def stray_tasks() -> list[asyncio.Task[Any]]:

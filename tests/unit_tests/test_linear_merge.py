@@ -2,10 +2,7 @@
 
 import base64
 import functools
-import gc
 import operator
-import time
-from collections.abc import Callable
 
 from langchain_core.language_models import chat_models as core_chat_models
 from langchain_core.messages import AIMessageChunk
@@ -15,6 +12,7 @@ from langchain_core.outputs.chat_generation import merge_chat_generation_chunks
 from langchain_qwen_omni import OmniAudio
 from langchain_qwen_omni._stream import StreamAssembler
 from tests import wire
+from tests.growth import growth
 
 
 def generation_chunks(
@@ -68,31 +66,6 @@ def test_v1_blocks_merge_to_one_audio_block() -> None:
         base64.b64decode(audio[0]["base64"], validate=True)
         == OmniAudio.from_message(assembler.message()).pcm
     )
-
-
-def growth(
-    small: Callable[[], object], large: Callable[[], object], rounds: int = 7
-) -> float:
-    """Best CPU time of `large` over best CPU time of `small`.
-
-    The two alternate within each round, so drifting machine load falls on
-    both; CPU time, not wall time, so other processes do not count; the best
-    of several rounds, so a stray pause does not either; the collector
-    paused, since its cost depends on every object alive in the test process
-    rather than on the merge.
-    """
-    best = {small: float("inf"), large: float("inf")}
-    for _ in range(rounds):
-        for run in (small, large):
-            gc.collect()
-            gc.disable()
-            try:
-                start = time.process_time()
-                run()
-                best[run] = min(best[run], time.process_time() - start)
-            finally:
-                gc.enable()
-    return best[large] / best[small]
 
 
 def test_merging_5000_audio_chunks_is_linear() -> None:
