@@ -22,6 +22,7 @@ __all__ = [
     "PcmBuffer",
     "PcmSpan",
     "decode_b64",
+    "decode_wire_b64",
     "encode_b64",
     "join_b64",
     "join_pcm",
@@ -48,6 +49,19 @@ else:  # pragma: no cover - Python 3.10 has no strict mode
             binascii.Error: If `data` is not valid base64.
         """
         return base64.b64decode(data, validate=True)
+
+
+def decode_wire_b64(data: str) -> bytes:
+    """Decode one speech piece from the wire, padded or not.
+
+    The official samples join the pieces' base64 and decode once, so real
+    pieces may come without their `=` padding; each must still decode alone.
+
+    Raises:
+        binascii.Error: If `data` is not base64, padded or unpadded.
+    """
+    missing = -len(data) % 4
+    return decode_b64(data + "=" * missing if missing in (1, 2) else data)
 
 
 def encode_b64(pcm: bytes | memoryview) -> str:

@@ -30,7 +30,7 @@ from langchain_qwen_omni._linear_merge import (
     SpeechMessage,
     generation_chunk,
 )
-from langchain_qwen_omni._pcm import PcmBuffer, PcmSpan, decode_b64
+from langchain_qwen_omni._pcm import PcmBuffer, PcmSpan, decode_wire_b64
 from langchain_qwen_omni.audio import OMNI_CHANNELS, OMNI_SAMPLE_RATE
 from langchain_qwen_omni.errors import OmniStreamError
 
@@ -273,7 +273,7 @@ class StreamAssembler:
         the first time, because LangChain's merge concatenates strings and
         sums integers that differ.
         """
-        pcm = decode_b64(data)  # checked before anything is kept
+        pcm = decode_wire_b64(data)  # checked before anything is kept
         out: dict[str, Any] = {}
         if not self._audio_meta:
             self._audio_meta = {

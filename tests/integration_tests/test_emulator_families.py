@@ -16,7 +16,7 @@ import httpx
 import openai
 import pytest
 
-from langchain_qwen_omni import ChatQwenOmni, OmniStreamError
+from langchain_qwen_omni import ChatQwenOmni, OmniAudio
 from langchain_qwen_omni.emulator.answers import SAMPLE_RATE, describe_request
 from tests import media
 
@@ -284,12 +284,6 @@ def test_mixed_transcript_placement_reaches_the_client_whole(emu: OmniEmulator) 
     assert message.text == describe_request(emu.requests[-1].body)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OmniStreamError,
-    reason="the client decodes each audio piece as padded base64 "
-    "(OmniStreamError: Incorrect padding); the docs say pieces may be unpadded",
-)
 def test_unpadded_audio_pieces_reach_the_client_whole(emu: OmniEmulator) -> None:
     emu.configure(unpadded_audio=True)
     speaker = ChatQwenOmni(
@@ -300,4 +294,9 @@ def test_unpadded_audio_pieces_reach_the_client_whole(emu: OmniEmulator) -> None
     )
     message = speaker.invoke("Who are you?")
     assert message.text == describe_request(emu.requests[-1].body)
-    assert message.additional_kwargs["audio"]
+    padded = speaker.model_copy()
+    emu.configure(unpadded_audio=False)
+    assert (
+        OmniAudio.from_message(message).pcm
+        == OmniAudio.from_message(padded.invoke("Who are you?")).pcm
+    )  # the same speech, sample for sample
