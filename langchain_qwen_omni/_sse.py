@@ -6,7 +6,9 @@ misses both: an `event:error` frame (after a `:HTTP_STATUS/429` comment
 line) reporting a failure after the 200 headers, which the SDK hands over as
 if it were a chunk; and a 200 answer whose body is a JSON error or an HTML
 page, whose lines are no SSE fields, so the SDK sees an empty stream. Here
-both become `OmniAPIError`s carrying the service's words.
+both become `OmniAPIError`s carrying the service's words. A 200 JSON body
+that is a whole answer (`"choices"`, as servers that do not stream send)
+becomes the one event of the answer, in the shape of a chunk.
 
 `EventStream` and `AsyncEventStream` are the SDK's stream classes with this
 module's decoder; the transport passes them as `stream_cls`. Transport
@@ -36,15 +38,21 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BODY_LIMIT",
+    "WHOLE_ANSWER_LIMIT",
     "AsyncEventStream",
     "EventDecoder",
     "EventStream",
     "MalformedEventError",
     "transport_error",
+    "whole_answer_as_chunk",
 ]
 
 BODY_LIMIT = 64 * 1024
 """Bytes read of a body that is not an event stream: enough for its message."""
+WHOLE_ANSWER_LIMIT = 1024 * 1024 * 1024
+"""Bytes read of a JSON body that holds a whole answer (`"choices"`), which
+servers that do not stream (vLLM-Omni with `stream=false`) send instead."""
+_CHOICES = b'"choices"'
 DRAIN_SECONDS = 0.1
 """How long an async stream reads on after `[DONE]`, so its connection is reused."""
 
@@ -79,6 +87,7 @@ class EventDecoder:
         "_parts",
         "_skip_lf",
         "_status",
+        "_whole",
         "content_type",
         "done",
         "error",
@@ -119,6 +128,7 @@ class EventDecoder:
         self._kind = ""
         self._body: list[bytes] = []
         self._body_size = 0
+        self._whole = False
 
     # --------------------------------------------------------------- input
     def feed(self, chunk: bytes) -> list[Any]:
@@ -148,8 +158,8 @@ class EventDecoder:
     def close(self) -> list[Any]:
         """End of the body: settle a body that was no stream, or a last frame."""
         if self._mode == _BODY:
-            self._settle_body()
-        elif self._mode == _SSE and not self.done:
+            return self._settle_body()
+        if self._mode == _SSE and not self.done:
             if self._parts:
                 line = b"".join(self._parts).replace(b"\r", b"")
                 self._parts = []
@@ -252,19 +262,67 @@ class EventDecoder:
         return b""
 
     def _keep_body(self, chunk: bytes) -> None:
-        room = BODY_LIMIT - self._body_size
+        if self._kind == "json" and not self._whole and self._body_size < BODY_LIMIT:
+            head = b"".join([*self._body, chunk])[:BODY_LIMIT]
+            self._whole = _CHOICES in head
+        limit = WHOLE_ANSWER_LIMIT if self._whole else BODY_LIMIT
+        room = limit - self._body_size
         self._body.append(chunk[:room])
         self._body_size += min(len(chunk), room)
-        if self._body_size >= BODY_LIMIT:
+        if self._body_size >= limit:
             self._settle_body()
 
-    def _settle_body(self) -> None:
+    def _settle_body(self) -> list[Any]:
+        """The whole body is in: a whole answer becomes the one event, else an error."""
         head = b"".join(self._body)
         self._body = []
+        if self._kind == "json" and (answer := _whole_answer(head)) is not None:
+            self.done = True
+            self.events += 1
+            return [answer]
         self._fail(body_error(head, kind=self._kind, status=self.status, **self._ids()))
+        return []
 
     def _ids(self) -> dict[str, str | None]:
         return {"fallback_request_id": self.request_id}
+
+
+def _whole_answer(body: bytes) -> dict[str, Any] | None:
+    """A JSON body that is a whole chat completion (not an error), or None."""
+    try:
+        value = json.loads(body.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return None
+    if (
+        type(value) is dict
+        and isinstance(value.get("choices"), list)
+        and not value.get("error")
+    ):
+        return whole_answer_as_chunk(value)
+    return None
+
+
+def whole_answer_as_chunk(answer: dict[str, Any]) -> dict[str, Any]:
+    """A whole `chat.completion` as one chunk: each `message` becomes a `delta`.
+
+    Tool calls get their list position as `index`, which streamed calls
+    carry and whole answers do not.
+    """
+    choices: list[Any] = []
+    for choice in answer["choices"]:
+        if not isinstance(choice, dict) or not isinstance(choice.get("message"), dict):
+            choices.append(choice)
+            continue
+        delta = dict(choice["message"])
+        calls = delta.get("tool_calls")
+        if isinstance(calls, list):
+            delta["tool_calls"] = [
+                {"index": index, **call} if isinstance(call, dict) else call
+                for index, call in enumerate(calls)
+            ]
+        rest = {key: value for key, value in choice.items() if key != "message"}
+        choices.append({**rest, "delta": delta})
+    return {**answer, "object": "chat.completion.chunk", "choices": choices}
 
 
 def _reports_error(value: dict[str, Any]) -> bool:
@@ -320,7 +378,7 @@ class EventStream(openai.Stream[object]):
                 try:
                     chunk = next(chunks)
                 except StopIteration:
-                    decoder.close()
+                    yield from decoder.close()
                     break
                 except Exception as exc:  # mapped to the SDK's errors
                     raise transport_error(exc, response.request) from exc
@@ -354,7 +412,8 @@ class AsyncEventStream(openai.AsyncStream[object]):
                 try:
                     chunk = await anext(chunks)
                 except StopAsyncIteration:
-                    decoder.close()
+                    for event in decoder.close():
+                        yield event
                     break
                 except Exception as exc:  # mapped to the SDK's errors
                     raise transport_error(exc, response.request) from exc

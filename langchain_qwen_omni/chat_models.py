@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -42,7 +43,9 @@ from langchain_qwen_omni._request import OmniRequest, build_params
 from langchain_qwen_omni._stream import StreamAssembler
 from langchain_qwen_omni._tokens import count_tokens
 from langchain_qwen_omni._transport import astream_chunks, stream_chunks
+from langchain_qwen_omni._vllm_stream import VllmOmniAssembler
 from langchain_qwen_omni._wire import request_body
+from langchain_qwen_omni._wire_vllm import VllmOptions, vllm_request_body
 from langchain_qwen_omni.errors import OmniInputError
 from langchain_qwen_omni.profiles import (
     OmniModelProfile,
@@ -69,7 +72,7 @@ if TYPE_CHECKING:
     from langchain_core.tools import BaseTool
     from pydantic import BaseModel
 
-__all__ = ["REGION_BASE_URLS", "ChatQwenOmni"]
+__all__ = ["REGION_BASE_URLS", "VLLM_OMNI_BASE_URL", "ChatQwenOmni"]
 
 REGION_BASE_URLS: dict[str, str] = {
     "intl": "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
@@ -78,6 +81,13 @@ REGION_BASE_URLS: dict[str, str] = {
     "hk": "https://cn-hongkong.dashscope.aliyuncs.com/compatible-mode/v1",
 }
 """Documented compatible-mode endpoints per region; a key works in its region only."""
+VLLM_OMNI_BASE_URL = "http://localhost:8000/v1"
+"""Where `vllm serve <weights> --omni` listens by default."""
+VLLM_API_KEY_ENV = "VLLM_API_KEY"
+"""The key a vLLM server started with `--api-key` wants (vLLM's own variable)."""
+_VLLM_NO_KEY = "EMPTY"
+"""What OpenAI clients send to a vLLM server that checks no key."""
+_VOICE_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
 Modality = Literal["text", "audio"]
@@ -497,6 +507,20 @@ class ChatQwenOmni(BaseChatModel):
     """Overrides of this model's limits, for models newer than the package's table:
     a dict of `OmniModelProfile` fields (e.g. `{"audio_max_seconds": 600}`) or a
     whole `OmniModelProfile`. `omni_profile` returns the result."""
+    dialect: Literal["dashscope", "vllm-omni"] = "dashscope"
+    """Whose wire to speak: Model Studio's (default), or `"vllm-omni"` for open
+    weights served by `vllm serve <weights> --omni` (self-hosted profiles,
+    vLLM's content parts, speech as WAV pieces). With `"vllm-omni"`, `base_url`
+    defaults to `http://localhost:8000/v1` and the key to env `VLLM_API_KEY`
+    (else `"EMPTY"`); `DASHSCOPE_API_KEY` is never sent to your server."""
+    voice_field: str | None = "speaker"
+    """vLLM-Omni only: the request field naming the speaker, `"speaker"` (the
+    front ends' field) by default, `"audio.voice"` or `"voice"` for servers
+    that read another, `None` to send none."""
+    whole_answers: bool = False
+    """vLLM-Omni only: ask for one whole answer (`stream=false`) instead of a
+    stream, for releases or configurations that do not stream. Text and speech
+    then arrive at the end; a whole answer sent unasked is accepted too."""
 
     # Typed Any: the SDK is imported lazily, so its classes are unknown here.
     _sync_client: Any = PrivateAttr(default=None)
@@ -542,6 +566,9 @@ class ChatQwenOmni(BaseChatModel):
             stream_usage: bool = ...,
             strict: bool = ...,
             limits: dict[str, Any] | OmniModelProfile | None = ...,
+            dialect: Literal["dashscope", "vllm-omni"] = ...,
+            voice_field: str | None = ...,
+            whole_answers: bool = ...,
             **kwargs: Any,
         ) -> None:
             """Build the model; `kwargs` are `BaseChatModel`'s own settings."""
@@ -568,13 +595,16 @@ class ChatQwenOmni(BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {"model": self.model, **self._field_params()}
+        params = {"model": self.model, **self._field_params()}
+        if self.dialect != "dashscope":
+            params["dialect"] = self.dialect
+        return params
 
     def _get_ls_params(
         self, stop: list[str] | None = None, **kwargs: Any
     ) -> LangSmithParams:
         params = LangSmithParams(
-            ls_provider="dashscope",
+            ls_provider="vllm" if self.dialect == "vllm-omni" else "dashscope",
             ls_model_name=kwargs.get("model", self.model),
             ls_model_type="chat",
             ls_temperature=kwargs.get("temperature", self.temperature),
@@ -588,13 +618,42 @@ class ChatQwenOmni(BaseChatModel):
     @property
     def omni_profile(self) -> OmniModelProfile:
         """This model's effective limits and capabilities: its profile and `limits`."""
-        return resolve_profile(self.model, self.limits)
+        return resolve_profile(self.model, self.limits, self.dialect)
 
     def _resolve_model_profile(self) -> ModelProfile | None:
         """LangChain's standard `profile`, derived from `omni_profile`."""
         return to_model_profile(self.omni_profile)
 
     # --------------------------------------------------------- validators
+    @model_validator(mode="before")
+    @classmethod
+    def _keep_dashscope_key_from_vllm(cls, data: Any) -> Any:
+        """On vLLM-Omni, take the key from `VLLM_API_KEY`, never DashScope's.
+
+        A self-hosted server must not receive the Model Studio key that the
+        environment holds for other models.
+        """
+        if (
+            isinstance(data, dict)
+            and data.get("dialect") == "vllm-omni"
+            and data.get("api_key") is None
+            and data.get("dashscope_api_key") is None
+        ):
+            data = {**data, "api_key": os.environ.get(VLLM_API_KEY_ENV) or _VLLM_NO_KEY}
+        return data
+
+    @field_validator("voice_field")
+    @classmethod
+    def _check_qwen_omni_voice_field(cls, value: str | None) -> str | None:
+        """Refuse a voice field that is no (dotted) JSON field name."""
+        if value is not None and not _VOICE_FIELD.match(value):
+            msg = (
+                f"voice_field={value!r} is not a field name: use 'speaker', "
+                "'voice', a dotted path such as 'audio.voice', or None."
+            )
+            raise ValueError(msg)
+        return value
+
     @field_validator("api_key", mode="before")
     @classmethod
     def _wrap_qwen_omni_key(cls, value: object) -> object:
@@ -619,6 +678,21 @@ class ChatQwenOmni(BaseChatModel):
     @model_validator(mode="after")
     def _resolve_qwen_omni_endpoint(self) -> Self:
         """Resolve the endpoint and check the key, before any request."""
+        if self.dialect == "vllm-omni":
+            if self.region is not None:
+                msg = (
+                    f"region={self.region!r} picks a Model Studio endpoint, but "
+                    "dialect='vllm-omni' talks to your own server: drop region "
+                    "and pass base_url='http://<host>:<port>/v1'."
+                )
+                raise ValueError(msg)
+            self.base_url = self.base_url or VLLM_OMNI_BASE_URL
+        elif self.whole_answers:
+            msg = (
+                "whole_answers=True is for vLLM-Omni servers (dialect='vllm-omni'): "
+                "Model Studio's Omni models answer only as a stream."
+            )
+            raise ValueError(msg)
         if self.base_url is None:
             self.base_url = (
                 REGION_BASE_URLS[self.region]
@@ -692,8 +766,13 @@ class ChatQwenOmni(BaseChatModel):
             settings["stop"] = stop
         model = str(settings.pop("model", self.model))
         _refuse_realtime(model)
-        profile = self.omni_profile if model == self.model else get_profile(model)
-        _warn_self_hosted(model, profile)
+        profile = (
+            self.omni_profile
+            if model == self.model
+            else get_profile(model, self.dialect)
+        )
+        if self.dialect == "dashscope":
+            _warn_self_hosted(model, profile)
         params = build_params(settings)
         if params.speech and params.voice is None:
             params = dataclasses.replace(params, voice=profile.default_voice)
@@ -706,7 +785,22 @@ class ChatQwenOmni(BaseChatModel):
         self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any
     ) -> dict[str, Any]:
         """The request body as JSON-ready data (see `_build_request`)."""
-        return request_body(self._build_request(messages, stop, **kwargs))
+        return self._write_body(self._build_request(messages, stop, **kwargs))
+
+    def _write_body(self, request: OmniRequest) -> dict[str, Any]:
+        """The request in this model's dialect: one writer per wire."""
+        if self.dialect == "vllm-omni":
+            options = VllmOptions(
+                voice_field=self.voice_field, stream=not self.whole_answers
+            )
+            return vllm_request_body(request, options)
+        return request_body(request)
+
+    def _assembler(self, *, speech: bool, emit: bool = True) -> StreamAssembler:
+        """The stream reader of this model's dialect."""
+        if self.dialect == "vllm-omni":
+            return VllmOmniAssembler(speech=speech, emit=emit)
+        return StreamAssembler(speech=speech, emit=emit)
 
     def get_num_tokens_from_messages(
         self,
@@ -753,7 +847,7 @@ class ChatQwenOmni(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         speech, body = self._prepare(messages, stop, **kwargs)
-        assembler = StreamAssembler(speech=speech)
+        assembler = self._assembler(speech=speech)
         yield from stream_chunks(self._client, body, assembler, run_manager)
 
     async def _astream(
@@ -766,7 +860,7 @@ class ChatQwenOmni(BaseChatModel):
         speech, body = await run_in_executor(
             None, self._prepare, messages, stop, **kwargs
         )
-        assembler = StreamAssembler(speech=speech)
+        assembler = self._assembler(speech=speech)
         async for chunk in astream_chunks(
             self._async_client, body, assembler, run_manager
         ):
@@ -780,9 +874,8 @@ class ChatQwenOmni(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         speech, body = self._prepare(messages, stop, **kwargs)
-        assembler = StreamAssembler(
-            speech=speech,
-            emit=bool(run_manager and run_manager.handlers),
+        assembler = self._assembler(
+            speech=speech, emit=bool(run_manager and run_manager.handlers)
         )
         for _ in stream_chunks(self._client, body, assembler, run_manager):
             pass
@@ -798,9 +891,8 @@ class ChatQwenOmni(BaseChatModel):
         speech, body = await run_in_executor(
             None, self._prepare, messages, stop, **kwargs
         )
-        assembler = StreamAssembler(
-            speech=speech,
-            emit=bool(run_manager and run_manager.handlers),
+        assembler = self._assembler(
+            speech=speech, emit=bool(run_manager and run_manager.handlers)
         )
         async for _ in astream_chunks(self._async_client, body, assembler, run_manager):
             pass
@@ -816,7 +908,7 @@ class ChatQwenOmni(BaseChatModel):
         """
         request = self._build_request(messages, stop, **kwargs)
         openai_module()  # the first request imports the SDK here, off the event loop
-        return request.params.speech, encode_body(request_body(request))
+        return request.params.speech, encode_body(self._write_body(request))
 
     # ---- tools and structured output
     def bind_tools(
@@ -946,13 +1038,23 @@ class ChatQwenOmni(BaseChatModel):
             OmniInputError: With the model, its profile and what to do.
         """
         own = model == self.model
-        profile = self.omni_profile if own else get_profile(model)
+        profile = self.omni_profile if own else get_profile(model, self.dialect)
         explicit = own and (
             isinstance(self.limits, OmniModelProfile)
             or (isinstance(self.limits, dict) and "tool_calling" in self.limits)
         )
-        if not _refuses_tools(model, profile, explicit=explicit):
+        documented = is_documented(model, self.dialect)
+        if not _refuses_tools(profile, explicit=explicit, documented=documented):
             return
+        if not profile.api_model:
+            msg = (
+                f"{where}: {model!r} ({profile.family}) calls tools on vLLM only "
+                "when the server has a tool parser: start it with "
+                "'--enable-auto-tool-choice --tool-call-parser hermes', then pass "
+                "limits={'tool_calling': True} to say so. For JSON answers "
+                "without tools, use with_structured_output(..., method='json_mode')."
+            )
+            raise OmniInputError(msg)
         msg = (
             f"{where}: {model!r} cannot call tools (its profile, "
             f"{profile.family!r}, has tool_calling=False; the API answers "
@@ -974,7 +1076,9 @@ _TOOL_CHOICE_KEYWORDS = {
 }
 
 
-def _refuses_tools(model: str, profile: OmniModelProfile, *, explicit: bool) -> bool:
+def _refuses_tools(
+    profile: OmniModelProfile, *, explicit: bool, documented: bool
+) -> bool:
     """Tell whether `profile` rules tool calling out for `model`.
 
     A documented model (or dated snapshot of one) and a capability the user
@@ -990,7 +1094,7 @@ def _refuses_tools(model: str, profile: OmniModelProfile, *, explicit: bool) -> 
                 f"{profile.family}; the tools are sent and the API will judge.",
             )
         return False
-    return explicit or is_documented(model)
+    return explicit or documented
 
 
 def _tool_choice_to_wire(
