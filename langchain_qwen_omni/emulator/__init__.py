@@ -14,12 +14,14 @@ from langchain_qwen_omni.emulator.faults import Fault  # noqa: E402
 from langchain_qwen_omni.emulator.options import EmulatorOptions  # noqa: E402
 from langchain_qwen_omni.emulator.process import emulator_process  # noqa: E402
 from langchain_qwen_omni.emulator.server import OmniEmulator  # noqa: E402
+from langchain_qwen_omni.emulator.vllm_facts import VllmServerOptions  # noqa: E402
 
 __all__ = [
     "EmulatorOptions",
     "Fault",
     "OmniEmulator",
     "RecordedRequest",
+    "VllmServerOptions",
     "create_app",
     "emulator_process",
 ]

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 __all__ = ["OmniEmulator", "banner", "serve"]
 
 API_PREFIX = "/compatible-mode/v1"
+VLLM_API_PREFIX = "/v1"
+"""Where a vLLM server (and the emulator's `vllm-omni` dialect) serves."""
 _BACKLOG = 2048
 _SHUTDOWN_GRACE_SECONDS = 2
 _WILDCARDS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 - naming them, not binding
@@ -233,8 +235,9 @@ class OmniEmulator:
 
     @property
     def base_url(self) -> str:
-        """The OpenAI-compatible base URL to give clients."""
-        return self.url + API_PREFIX
+        """The OpenAI-compatible base URL to give clients (`/v1` for vLLM-Omni)."""
+        vllm = self.options.dialect == "vllm-omni"
+        return self.url + (VLLM_API_PREFIX if vllm else API_PREFIX)
 
     @property
     def running(self) -> bool:
