@@ -49,7 +49,7 @@ def vllm(**fields: Any) -> ChatQwenOmni:
 
 
 def body_of(model: ChatQwenOmni, *content: Any, **call: Any) -> dict[str, Any]:
-    blocks = [
+    blocks: list[Any] = [
         {"type": "text", "text": item} if isinstance(item, str) else item
         for item in content or ("hi",)
     ]
@@ -57,7 +57,8 @@ def body_of(model: ChatQwenOmni, *content: Any, **call: Any) -> dict[str, Any]:
 
 
 def parts(body: dict[str, Any]) -> list[dict[str, Any]]:
-    return body["messages"][-1]["content"]
+    content: list[dict[str, Any]] = body["messages"][-1]["content"]
+    return content
 
 
 # --- configuration -----------------------------------------------------------------
