@@ -431,6 +431,31 @@ class ChatQwenOmni(BaseChatModel):
         models (`*-realtime`) are refused: they use `QwenOmniRealtime`.
         `limits` takes `OmniModelProfile` fields (or a whole profile); the
         README's model table lists them all.
+
+    Self-hosting with vLLM-Omni:
+        ```python
+        from langchain_qwen_omni.emulator import OmniEmulator
+
+        with OmniEmulator(dialect="vllm-omni") as server:  # or your vllm serve --omni
+            own = ChatQwenOmni(
+                model="Qwen/Qwen3-Omni-30B-A3B-Instruct",
+                dialect="vllm-omni",
+                base_url=server.base_url,  # default http://localhost:8000/v1
+                modalities=["text", "audio"],
+                voice="Chelsie",  # Ethan (default), Chelsie, Aiden
+            )
+            spoken = own.invoke("Say hello")
+            OmniAudio.from_message(spoken).sample_rate  # 24000, as from the API
+        ```
+
+        `dialect="vllm-omni"` writes vLLM-Omni's requests (raw base64
+        audio, frames as image parts, explicit `modalities`, the `speaker`
+        field, `mm_processor_kwargs.use_audio_in_video`) and reads its
+        stream (WAV speech pieces tagged `"modality": "audio"`); open weights
+        get self-hosted limits (`limits={"max_model_len": ...}` for the
+        server's context), tools need the server's tool parser and
+        `limits={"tool_calling": True}`. `whole_answers=True` asks servers
+        that do not stream for whole answers.
     """
 
     model_config = ConfigDict(populate_by_name=True)

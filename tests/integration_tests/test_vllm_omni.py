@@ -479,3 +479,37 @@ def test_a_whole_answer_to_a_streamed_request_is_accepted(raw: RawServer) -> Non
     message = model(raw.base_url, modalities=["text", "audio"]).invoke("hi")
     assert message.text == "Whole"
     assert OmniAudio.from_message(message).pcm == SAMPLES.tobytes()
+
+
+# --- the README's section ----------------------------------------------------------
+
+
+def test_the_readmes_self_hosting_examples_run(
+    vemu: OmniEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.integration_tests.test_docstrings import (  # noqa: PLC0415
+        FENCE,
+        ROOT,
+        readme_section,
+        run_block,
+    )
+
+    monkeypatch.chdir(tmp_path)
+    serve(vemu, auto_tool_choice=True)
+    markdown = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme_section(markdown, "Self-hosting with vLLM-Omni")
+    namespace: dict[str, object] = {
+        "__name__": "readme_self_hosting",
+        "questions": ["first question", "second question", "third question"],
+    }
+    blocks = FENCE.findall(section)
+    assert len(blocks) >= 4
+    for code in blocks:
+        for host in ("http://gpu-box:8000/v1", "http://balancer:8080/v1"):
+            code = code.replace(host, vemu.base_url)  # noqa: PLW2901
+        run_block(code, namespace, "Self-hosting with vLLM-Omni")
+    assert sf.info(tmp_path / "hello.wav").samplerate == 24_000
+    answers = namespace["answers"]
+    assert isinstance(answers, list)
+    assert len(answers) == 3
+    assert all("vLLM-Omni emulator" in answer.text for answer in answers)
