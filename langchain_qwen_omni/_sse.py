@@ -7,8 +7,9 @@ line) reporting a failure after the 200 headers, which the SDK hands over as
 if it were a chunk; and a 200 answer whose body is a JSON error or an HTML
 page, whose lines are no SSE fields, so the SDK sees an empty stream. Here
 both become `OmniAPIError`s carrying the service's words. A 200 JSON body
-that is a whole answer (`"choices"`, as servers that do not stream send)
-becomes the one event of the answer, in the shape of a chunk.
+that is a whole answer (`"choices"`) is an error too from DashScope, which
+must stream; the `WholeAnswer...` streams, for servers that may answer whole
+(vLLM-Omni), hand it over as the one event of the answer, shaped as a chunk.
 
 `EventStream` and `AsyncEventStream` are the SDK's stream classes with this
 module's decoder; the transport passes them as `stream_cls`. Transport
@@ -26,7 +27,7 @@ handed over as one list, without an object per event or per line.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import anyio
 import openai
@@ -40,9 +41,11 @@ __all__ = [
     "BODY_LIMIT",
     "WHOLE_ANSWER_LIMIT",
     "AsyncEventStream",
+    "AsyncWholeAnswerEventStream",
     "EventDecoder",
     "EventStream",
     "MalformedEventError",
+    "WholeAnswerEventStream",
     "transport_error",
     "whole_answer_as_chunk",
 ]
@@ -88,6 +91,7 @@ class EventDecoder:
         "_skip_lf",
         "_status",
         "_whole",
+        "_whole_answers",
         "content_type",
         "done",
         "error",
@@ -102,6 +106,7 @@ class EventDecoder:
         content_type: str = "",
         status: int = 200,
         request_id: str | None = None,
+        whole_answers: bool = False,
     ) -> None:
         """Start before the first byte.
 
@@ -111,6 +116,8 @@ class EventDecoder:
             status: The response's HTTP status, for errors about its body.
             request_id: The response's request id header, for errors that
                 do not carry their own.
+            whole_answers: Take a JSON body holding a whole answer as the
+                answer (one event), instead of an error.
         """
         self.content_type = content_type.lower()
         self.status = status
@@ -129,6 +136,7 @@ class EventDecoder:
         self._body: list[bytes] = []
         self._body_size = 0
         self._whole = False
+        self._whole_answers = whole_answers
 
     # --------------------------------------------------------------- input
     def feed(self, chunk: bytes) -> list[Any]:
@@ -262,7 +270,12 @@ class EventDecoder:
         return b""
 
     def _keep_body(self, chunk: bytes) -> None:
-        if self._kind == "json" and not self._whole and self._body_size < BODY_LIMIT:
+        if (
+            self._whole_answers
+            and self._kind == "json"
+            and not self._whole
+            and self._body_size < BODY_LIMIT
+        ):
             head = b"".join([*self._body, chunk])[:BODY_LIMIT]
             self._whole = _CHOICES in head
         limit = WHOLE_ANSWER_LIMIT if self._whole else BODY_LIMIT
@@ -276,7 +289,11 @@ class EventDecoder:
         """The whole body is in: a whole answer becomes the one event, else an error."""
         head = b"".join(self._body)
         self._body = []
-        if self._kind == "json" and (answer := _whole_answer(head)) is not None:
+        if (
+            self._whole_answers
+            and self._kind == "json"
+            and (answer := _whole_answer(head)) is not None
+        ):
             self.done = True
             self.events += 1
             return [answer]
@@ -335,13 +352,14 @@ def _status_of(text: bytes) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
-def decoder_for(response: Any) -> EventDecoder:
+def decoder_for(response: Any, *, whole_answers: bool = False) -> EventDecoder:
     """A decoder primed with what the response's headers say."""
     headers = response.headers
     return EventDecoder(
         content_type=headers.get("content-type", ""),
         status=response.status_code,
         request_id=headers.get("x-request-id") or headers.get("x-dashscope-request-id"),
+        whole_answers=whole_answers,
     )
 
 
@@ -364,6 +382,9 @@ def transport_error(exc: Exception, request: Any) -> Exception:
 class EventStream(openai.Stream[object]):
     """The SDK's sync stream, decoding with `EventDecoder`."""
 
+    whole_answers: ClassVar[bool] = False
+    """Whether a JSON body holding a whole answer is the answer."""
+
     def __iter__(self) -> Iterator[object]:
         """The events themselves, without the SDK's extra generator step."""
         return self._iterator
@@ -371,7 +392,7 @@ class EventStream(openai.Stream[object]):
     def __stream__(self) -> Iterator[object]:
         """Decode the body; raise what the decoder found after its events."""
         response = self.response
-        decoder = decoder_for(response)
+        decoder = decoder_for(response, whole_answers=self.whole_answers)
         chunks = response.iter_bytes()
         try:
             while not decoder.done:
@@ -398,6 +419,9 @@ class EventStream(openai.Stream[object]):
 class AsyncEventStream(openai.AsyncStream[object]):
     """The SDK's async stream, decoding with `EventDecoder`."""
 
+    whole_answers: ClassVar[bool] = False
+    """Whether a JSON body holding a whole answer is the answer."""
+
     def __aiter__(self) -> AsyncIterator[object]:
         """The events themselves, without the SDK's extra generator step."""
         return self._iterator
@@ -405,7 +429,7 @@ class AsyncEventStream(openai.AsyncStream[object]):
     async def __stream__(self) -> AsyncIterator[object]:
         """Decode the body; raise what the decoder found after its events."""
         response = self.response
-        decoder = decoder_for(response)
+        decoder = decoder_for(response, whole_answers=self.whole_answers)
         chunks = response.aiter_bytes()
         try:
             while not decoder.done:
@@ -430,6 +454,18 @@ class AsyncEventStream(openai.AsyncStream[object]):
         """Close the decoding generator, then the response."""
         await self._iterator.aclose()  # type: ignore[attr-defined]
         await self.response.aclose()
+
+
+class WholeAnswerEventStream(EventStream):
+    """`EventStream` for servers that may answer whole (vLLM-Omni)."""
+
+    whole_answers: ClassVar[bool] = True
+
+
+class AsyncWholeAnswerEventStream(AsyncEventStream):
+    """`AsyncEventStream` for servers that may answer whole (vLLM-Omni)."""
+
+    whole_answers: ClassVar[bool] = True
 
 
 async def _drain(chunks: AsyncIterator[bytes]) -> None:

@@ -821,6 +821,11 @@ class ChatQwenOmni(BaseChatModel):
             return vllm_request_body(request, options)
         return request_body(request)
 
+    @property
+    def _whole_ok(self) -> bool:
+        """Whether a whole JSON answer is an answer: vLLM-Omni may send one."""
+        return self.dialect == "vllm-omni"
+
     def _assembler(self, *, speech: bool, emit: bool = True) -> StreamAssembler:
         """The stream reader of this model's dialect."""
         if self.dialect == "vllm-omni":
@@ -873,7 +878,9 @@ class ChatQwenOmni(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         speech, body = self._prepare(messages, stop, **kwargs)
         assembler = self._assembler(speech=speech)
-        yield from stream_chunks(self._client, body, assembler, run_manager)
+        yield from stream_chunks(
+            self._client, body, assembler, run_manager, whole_answers=self._whole_ok
+        )
 
     async def _astream(
         self,
@@ -887,7 +894,11 @@ class ChatQwenOmni(BaseChatModel):
         )
         assembler = self._assembler(speech=speech)
         async for chunk in astream_chunks(
-            self._async_client, body, assembler, run_manager
+            self._async_client,
+            body,
+            assembler,
+            run_manager,
+            whole_answers=self._whole_ok,
         ):
             yield chunk
 
@@ -902,7 +913,9 @@ class ChatQwenOmni(BaseChatModel):
         assembler = self._assembler(
             speech=speech, emit=bool(run_manager and run_manager.handlers)
         )
-        for _ in stream_chunks(self._client, body, assembler, run_manager):
+        for _ in stream_chunks(
+            self._client, body, assembler, run_manager, whole_answers=self._whole_ok
+        ):
             pass
         return ChatResult(generations=[ChatGeneration(message=assembler.message())])
 
@@ -919,7 +932,13 @@ class ChatQwenOmni(BaseChatModel):
         assembler = self._assembler(
             speech=speech, emit=bool(run_manager and run_manager.handlers)
         )
-        async for _ in astream_chunks(self._async_client, body, assembler, run_manager):
+        async for _ in astream_chunks(
+            self._async_client,
+            body,
+            assembler,
+            run_manager,
+            whole_answers=self._whole_ok,
+        ):
             pass
         return ChatResult(generations=[ChatGeneration(message=assembler.message())])
 

@@ -228,7 +228,7 @@ def whole_answer() -> dict[str, Any]:
 def test_a_whole_json_answer_is_one_event_even_past_64_kib() -> None:
     body = json.dumps(whole_answer()).encode()
     assert len(body) > BODY_LIMIT
-    decoder = EventDecoder(content_type="application/json")
+    decoder = EventDecoder(content_type="application/json", whole_answers=True)
     events = [
         e for i in range(0, len(body), 1000) for e in decoder.feed(body[i : i + 1000])
     ]
@@ -247,8 +247,17 @@ def test_a_whole_json_answer_is_one_event_even_past_64_kib() -> None:
 
 
 def test_a_json_error_body_is_still_an_error() -> None:
-    decoder = EventDecoder(content_type="application/json")
+    decoder = EventDecoder(content_type="application/json", whole_answers=True)
     decoder.feed(json.dumps({"error": {"message": "nope", "code": 400}}).encode())
     assert decoder.close() == []
     assert decoder.error is not None
     assert "nope" in str(decoder.error)
+
+
+def test_dashscope_must_stream_so_a_whole_answer_is_an_error_there() -> None:
+    small = {"choices": [{"message": {"content": "hi"}, "finish_reason": "stop"}]}
+    decoder = EventDecoder(content_type="application/json")
+    decoder.feed(json.dumps(small).encode())
+    assert decoder.close() == []
+    assert decoder.error is not None
+    assert "stream=true" in str(decoder.error)
