@@ -66,14 +66,14 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def banner(host: str, port: int) -> str:
+def banner(host: str, port: int, prefix: str = API_PREFIX) -> str:
     """The line `serve` prints: the address bound, and the URL to give clients.
 
     On a wildcard or another non-loopback address the emulator is reachable
     from the network, without authentication, keeping every request it
     receives; the banner says so instead of showing only a loopback URL.
     """
-    base_url = f"http://{_url_host(host)}:{port}{API_PREFIX}"
+    base_url = f"http://{_url_host(host)}:{port}{prefix}"
     if _is_loopback(host):
         return f"Qwen-Omni emulator listening on {base_url}"
     bound = f"[{host}]:{port}" if ":" in host else f"{host or '0.0.0.0'}:{port}"  # noqa: S104 - naming it, not binding it
@@ -329,10 +329,12 @@ def serve(
         log_level: uvicorn's log level.
         **options: Fields of `EmulatorOptions`.
     """
-    app = create_app(EmulatorOptions(**options))
+    settings = EmulatorOptions(**options)
+    app = create_app(settings)
     sock = _bind(host, port)
     actual_port = sock.getsockname()[1]
-    sys.stdout.write(banner(host, actual_port) + "\n")
+    prefix = VLLM_API_PREFIX if settings.dialect == "vllm-omni" else API_PREFIX
+    sys.stdout.write(banner(host, actual_port, prefix) + "\n")
     sys.stdout.flush()
     try:
         _uvicorn_server(app, log_level).run(sockets=[sock])

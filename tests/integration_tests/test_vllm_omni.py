@@ -14,6 +14,8 @@ import base64
 import io
 import json
 import struct
+import subprocess
+import sys
 from typing import TYPE_CHECKING, Any
 
 import httpx2
@@ -513,3 +515,23 @@ def test_the_readmes_self_hosting_examples_run(
     assert isinstance(answers, list)
     assert len(answers) == 3
     assert all("vLLM-Omni emulator" in answer.text for answer in answers)
+
+
+def test_the_emulator_plays_vllm_omni_in_the_foreground() -> None:
+    command = [
+        sys.executable,
+        *("-m", "langchain_qwen_omni.emulator"),
+        *("--dialect", "vllm-omni", "--port", "0", "--log-level", "warning"),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline() if process.stdout else ""
+        base_url = line.rsplit(" ", 1)[-1].strip()
+        assert base_url.endswith("/v1")
+        assert "compatible-mode" not in base_url
+        listed = httpx2.get(f"{base_url}/models", timeout=10).json()
+        assert listed["data"][0]["id"] == INSTRUCT
+        assert "vLLM-Omni emulator" in model(base_url).invoke("hi").text
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
