@@ -455,13 +455,16 @@ _SELF_HOSTED_DEFAULTS: dict[str, Any] = {
     "audio_max_bytes": 2 * _GB,
     "video_max_bytes": 2 * _GB,
     "min_max_tokens": 1,
+    "system_with_audio_output": True,
     "tool_calling": False,
     "regions": (),
 }
 """What self-hosting on vLLM-Omni changes: its speakers; no Model Studio caps
 on files, data URLs or mixes of media (vLLM bounds them by tokens and its
-`--limit-mm-per-prompt`); tools only when the server is started with a tool
-parser (`limits={"tool_calling": True}` says so)."""
+`--limit-mm-per-prompt`); the system message reaches the chat template with
+speech too (Model Studio drops it on the older families); tools only when
+the server is started with a tool parser (`limits={"tool_calling": True}`
+says so)."""
 
 
 def _self_hosted(

@@ -323,3 +323,10 @@ def test_tools_need_the_server_to_have_a_tool_parser() -> None:
     bound = model.bind_tools([GetWeather])
     body = model._build_payload([HumanMessage("weather?")], None, **bound.kwargs)  # type: ignore[attr-defined]
     assert body["tools"][0]["function"]["name"] == "GetWeather"
+
+
+def test_the_system_message_stays_with_speech_on_qwen25() -> None:
+    messages = [SystemMessage("You are Qwen."), HumanMessage("hi")]
+    speaker = vllm(model="Qwen/Qwen2.5-Omni-7B", modalities=["text", "audio"])
+    body = speaker._build_payload(messages, None)
+    assert body["messages"][0] == {"role": "system", "content": "You are Qwen."}
