@@ -15,8 +15,9 @@ The same typed request as `_wire.py`, in the dialect of a self-hosted
   frame as it is, by URL or inline (vLLM takes up to 999 images per prompt
   by default, `--limit-mm-per-prompt`);
 - `modalities` always written, since vLLM-Omni speaks when it is omitted;
-- the voice in the field the server reads (`speaker` by default, see
-  `VllmOptions.voice_field`);
+- the voice in the fields servers read: top-level `speaker` (what
+  vLLM-Omni front ends read) and OpenAI's `audio.voice`, by default (see
+  `VllmOptions.voice_fields`; which one vLLM-Omni reads is not settled);
 - `mm_processor_kwargs.use_audio_in_video` when a video file's sound should
   be heard (DashScope always hears it; vLLM-Omni only when asked), unless
   every video file is known to be silent;
@@ -37,10 +38,16 @@ from langchain_qwen_omni._codec import data_url
 from langchain_qwen_omni._request import Media, OmniRequest, Params, Text, Turn
 from langchain_qwen_omni._wire import wire_message
 
-__all__ = ["VOICE_FIELDS", "VllmOptions", "vllm_request_body", "vllm_wire_parts"]
+__all__ = [
+    "DEFAULT_VOICE_FIELDS",
+    "VllmOptions",
+    "vllm_request_body",
+    "vllm_wire_parts",
+]
 
-VOICE_FIELDS = ("speaker", "voice", "audio.voice")
-"""Where a vLLM-Omni request can carry the voice; dotted names nest."""
+DEFAULT_VOICE_FIELDS = ("speaker", "audio.voice")
+"""Where the voice goes by default: the field vLLM-Omni front ends read, and
+OpenAI's; a server ignores the one it does not know."""
 
 _PARAMS = (
     "temperature",
@@ -71,10 +78,9 @@ _MERGED = ("mm_processor_kwargs", "chat_template_kwargs")
 class VllmOptions:
     """How requests to a vLLM-Omni server are written."""
 
-    voice_field: str | None = "speaker"
-    """Field that names the speaker: `"speaker"` (top level, read by
-    vLLM-Omni front ends), `"voice"`, `"audio.voice"` (OpenAI's place), or
-    `None` to send none and let the server use its default."""
+    voice_fields: tuple[str, ...] = DEFAULT_VOICE_FIELDS
+    """Fields that name the speaker (dotted names nest; `audio.voice` gets
+    `audio.format` beside it); empty to send none (the server's default)."""
     stream: bool = True
     """Ask for a streamed answer; `False` asks for one whole JSON answer."""
 
@@ -136,10 +142,11 @@ def _params_body(params: Params, options: VllmOptions) -> dict[str, Any]:
             body[name] = list(value) if isinstance(value, tuple) else value
     if params.enable_thinking is not None:
         body["chat_template_kwargs"] = {"enable_thinking": params.enable_thinking}
-    if params.speech and options.voice_field and params.voice is not None:
-        _set_path(body, options.voice_field, params.voice)
-        if options.voice_field == "audio.voice":
-            body["audio"]["format"] = params.audio_format
+    if params.speech and params.voice is not None:
+        for field in options.voice_fields:
+            _set_path(body, field, params.voice)
+            if field == "audio.voice":
+                body["audio"]["format"] = params.audio_format
     return body
 
 

@@ -45,7 +45,11 @@ from langchain_qwen_omni._tokens import count_tokens
 from langchain_qwen_omni._transport import astream_chunks, stream_chunks
 from langchain_qwen_omni._vllm_stream import VllmOmniAssembler
 from langchain_qwen_omni._wire import request_body
-from langchain_qwen_omni._wire_vllm import VllmOptions, vllm_request_body
+from langchain_qwen_omni._wire_vllm import (
+    DEFAULT_VOICE_FIELDS,
+    VllmOptions,
+    vllm_request_body,
+)
 from langchain_qwen_omni.errors import OmniInputError
 from langchain_qwen_omni.profiles import (
     OmniModelProfile,
@@ -538,10 +542,11 @@ class ChatQwenOmni(BaseChatModel):
     vLLM's content parts, speech as WAV pieces). With `"vllm-omni"`, `base_url`
     defaults to `http://localhost:8000/v1` and the key to env `VLLM_API_KEY`
     (else `"EMPTY"`); `DASHSCOPE_API_KEY` is never sent to your server."""
-    voice_field: str | None = "speaker"
-    """vLLM-Omni only: the request field naming the speaker, `"speaker"` (the
-    front ends' field) by default, `"audio.voice"` or `"voice"` for servers
-    that read another, `None` to send none."""
+    voice_fields: list[str] = Field(default_factory=lambda: list(DEFAULT_VOICE_FIELDS))
+    """vLLM-Omni only: the request fields naming the speaker; by default the
+    top-level `speaker` (what vLLM-Omni front ends read) and OpenAI's
+    `audio.voice`, since which one a server reads is not settled. Dotted
+    names nest; `[]` sends none (the server's default speaker)."""
     whole_answers: bool = False
     """vLLM-Omni only: ask for one whole answer (`stream=false`) instead of a
     stream, for releases or configurations that do not stream. Text and speech
@@ -592,7 +597,7 @@ class ChatQwenOmni(BaseChatModel):
             strict: bool = ...,
             limits: dict[str, Any] | OmniModelProfile | None = ...,
             dialect: Literal["dashscope", "vllm-omni"] = ...,
-            voice_field: str | None = ...,
+            voice_fields: list[str] = ...,
             whole_answers: bool = ...,
             **kwargs: Any,
         ) -> None:
@@ -667,16 +672,18 @@ class ChatQwenOmni(BaseChatModel):
             data = {**data, "api_key": os.environ.get(VLLM_API_KEY_ENV) or _VLLM_NO_KEY}
         return data
 
-    @field_validator("voice_field")
+    @field_validator("voice_fields")
     @classmethod
-    def _check_qwen_omni_voice_field(cls, value: str | None) -> str | None:
+    def _check_qwen_omni_voice_fields(cls, value: list[str]) -> list[str]:
         """Refuse a voice field that is no (dotted) JSON field name."""
-        if value is not None and not _VOICE_FIELD.match(value):
-            msg = (
-                f"voice_field={value!r} is not a field name: use 'speaker', "
-                "'voice', a dotted path such as 'audio.voice', or None."
-            )
-            raise ValueError(msg)
+        for name in value:
+            if not _VOICE_FIELD.match(name):
+                msg = (
+                    f"voice_fields holds {name!r}, which is not a field name: use "
+                    "names such as 'speaker', 'voice' or a dotted path such as "
+                    "'audio.voice'."
+                )
+                raise ValueError(msg)
         return value
 
     @field_validator("api_key", mode="before")
@@ -816,7 +823,7 @@ class ChatQwenOmni(BaseChatModel):
         """The request in this model's dialect: one writer per wire."""
         if self.dialect == "vllm-omni":
             options = VllmOptions(
-                voice_field=self.voice_field, stream=not self.whole_answers
+                voice_fields=tuple(self.voice_fields), stream=not self.whole_answers
             )
             return vllm_request_body(request, options)
         return request_body(request)

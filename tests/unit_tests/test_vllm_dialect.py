@@ -94,7 +94,7 @@ def test_region_and_whole_answers_are_refused_where_they_mean_nothing() -> None:
     with pytest.raises(ValueError, match="only as a stream"):
         ChatQwenOmni(whole_answers=True)
     with pytest.raises(ValueError, match="not a field name"):
-        vllm(voice_field="audio voice")
+        vllm(voice_fields=["audio voice"])
 
 
 def test_the_dialect_is_serialized_and_named_in_traces() -> None:
@@ -177,7 +177,7 @@ def test_modalities_are_always_written_and_the_speaker_goes_in_speaker() -> None
     spoken = body_of(vllm(modalities=["text", "audio"]))
     assert spoken["modalities"] == ["text", "audio"]
     assert spoken["speaker"] == "Ethan"  # the profile's default
-    assert "audio" not in spoken
+    assert spoken["audio"] == {"voice": "Ethan", "format": "wav"}
     assert (
         body_of(vllm(), modalities=["text", "audio"], voice="Aiden")["speaker"]
         == "Aiden"
@@ -187,12 +187,13 @@ def test_modalities_are_always_written_and_the_speaker_goes_in_speaker() -> None
 
 
 def test_the_speaker_field_is_configurable() -> None:
-    nested = body_of(vllm(modalities=["text", "audio"], voice_field="audio.voice"))
+    nested = body_of(vllm(modalities=["text", "audio"], voice_fields=["audio.voice"]))
     assert nested["audio"] == {"voice": "Ethan", "format": "wav"}
     assert "speaker" not in nested
-    flat = body_of(vllm(modalities=["text", "audio"], voice_field="voice"))
-    assert flat["voice"] == "Ethan"
-    none = body_of(vllm(modalities=["text", "audio"], voice_field=None))
+    flat = body_of(vllm(modalities=["text", "audio"], voice_fields=["speaker"]))
+    assert flat["speaker"] == "Ethan"
+    assert "audio" not in flat
+    none = body_of(vllm(modalities=["text", "audio"], voice_fields=[]))
     assert not {"speaker", "voice", "audio"} & set(none)
 
 
