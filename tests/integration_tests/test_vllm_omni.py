@@ -308,6 +308,7 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("vllm-videos")
     small = {"width": 64, "height": 48, "fps": 4}
     media.write(folder / "clip.mp4", media.mp4(seconds=6.0, **small))
+    media.write(folder / "silent.mp4", media.mp4(seconds=6.0, audio=False, **small))
     return folder
 
 
@@ -336,6 +337,22 @@ async def test_the_video_tool_cuts_by_the_self_hosted_limits(
     merged = merge.body["messages"][0]["content"]  # the merge sends text only
     assert isinstance(merged, str) or {p["type"] for p in merged} == {"text"}
     assert "Audio in video: on." in message.artifact.segments[0].text
+
+
+def test_the_video_tool_samples_a_silent_video_into_image_parts(
+    vemu: OmniEmulator, videos: Path
+) -> None:
+    llm = model(vemu.base_url, limits={"video_max_seconds": 4.0})
+    tool = DescribeVideoTool(llm=llm, allowed_dirs=[videos])
+    call = {"type": "tool_call", "id": "c1", "name": "describe_video"}
+    message = tool.invoke({**call, "args": {"video": "silent.mp4"}})
+    assert message.artifact.strategy == "frames"
+    for request in vemu.requests[:-1] if len(vemu.requests) > 1 else vemu.requests:
+        parts = request.body["messages"][0]["content"]
+        kinds = {p["type"] for p in parts}
+        assert kinds == {"text", "image_url"}  # frames as images, no video part
+        assert sum(p["type"] == "image_url" for p in parts) >= 2
+        assert "mm_processor_kwargs" not in request.body
 
 
 def test_the_video_tool_sends_a_short_video_whole(
