@@ -39,7 +39,8 @@ from langchain_qwen_omni._clients import (
     openai_module,
 )
 from langchain_qwen_omni._convert import convert_messages
-from langchain_qwen_omni._request import OmniRequest, build_params
+from langchain_qwen_omni._keys import require_key
+from langchain_qwen_omni._request import PARAM_NAMES, OmniRequest, build_params
 from langchain_qwen_omni._stream import StreamAssembler
 from langchain_qwen_omni._tokens import count_tokens
 from langchain_qwen_omni._transport import astream_chunks, stream_chunks
@@ -104,23 +105,8 @@ def _text_only() -> list[Modality]:
     return ["text"]
 
 
-_PARAM_FIELDS = (
-    "voice",
-    "temperature",
-    "top_p",
-    "max_tokens",
-    "seed",
-    "stop",
-    "presence_penalty",
-    "enable_thinking",
-    "reasoning_effort",
-    "thinking_budget",
-    "preserve_thinking",
-    "enable_search",
-    "search_options",
-    "vl_high_resolution_images",
-)
-"""Fields sent as request parameters when set."""
+_PARAM_FIELDS = PARAM_NAMES - {"modalities", "audio_format", "stream_usage"}
+"""Request parameters that are also fields, sent when set (the others always)."""
 
 
 def _refuse_realtime(model: str) -> None:
@@ -137,6 +123,22 @@ def _refuse_realtime(model: str) -> None:
             "'-realtime' from the name for ChatQwenOmni."
         )
         raise OmniInputError(msg)
+
+
+def _draft_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The call asked in text, tools bound: a draft that may call them."""
+    return {**kwargs, "modalities": ["text"]}
+
+
+def _spoken_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The call asked again for the spoken final answer, no more tool calls."""
+    return {**kwargs, "tool_choice": "none"}
+
+
+def _calls_tools(draft: StreamAssembler) -> bool:
+    """Whether a finished draft called tools (then it is the turn's answer)."""
+    message = draft.message()
+    return bool(message.tool_calls or message.invalid_tool_calls)
 
 
 def _warn_self_hosted(model: str, profile: OmniModelProfile) -> None:
@@ -532,6 +534,9 @@ class ChatQwenOmni(BaseChatModel):
     """Ask for the usage chunk (`stream_options.include_usage`)."""
     strict: bool = False
     """False repairs Omni's conversation rules where meaning is kept; True raises."""
+    spoken_turns: Literal["all", "final"] = "all"
+    """With speech and tools: `"final"` asks tool-calling turns in text and speaks
+    only the final answer (an agent then says nothing while it works)."""
     limits: dict[str, Any] | OmniModelProfile | None = None
     """Overrides of this model's limits, for models newer than the package's table:
     a dict of `OmniModelProfile` fields (e.g. `{"audio_max_seconds": 600}`) or a
@@ -595,6 +600,7 @@ class ChatQwenOmni(BaseChatModel):
             default_headers: dict[str, str] | None = ...,
             stream_usage: bool = ...,
             strict: bool = ...,
+            spoken_turns: Literal["all", "final"] = ...,
             limits: dict[str, Any] | OmniModelProfile | None = ...,
             dialect: Literal["dashscope", "vllm-omni"] = ...,
             voice_fields: list[str] = ...,
@@ -733,13 +739,7 @@ class ChatQwenOmni(BaseChatModel):
                 or os.environ.get("DASHSCOPE_API_BASE")
                 or REGION_BASE_URLS["intl"]
             )
-        if self.api_key is None:
-            msg = (
-                "No DashScope API key: pass api_key=... or set DASHSCOPE_API_KEY. "
-                "To work offline, point base_url at "
-                "langchain_qwen_omni.emulator.OmniEmulator with any key."
-            )
-            raise ValueError(msg)
+        require_key(self.api_key)
         return self
 
     def _client_params(self) -> dict[str, Any]:
@@ -779,7 +779,7 @@ class ChatQwenOmni(BaseChatModel):
             "audio_format": self.audio_format,
             "stream_usage": self.stream_usage,
         }
-        for name in _PARAM_FIELDS:
+        for name in _PARAM_FIELDS.intersection(type(self).model_fields):
             if (value := getattr(self, name)) is not None:
                 params[name] = value
         return params
@@ -883,11 +883,7 @@ class ChatQwenOmni(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        speech, body = self._prepare(messages, stop, **kwargs)
-        assembler = self._assembler(speech=speech)
-        yield from stream_chunks(
-            self._client, body, assembler, run_manager, whole_answers=self._whole_ok
-        )
+        yield from self._answer(messages, stop, run_manager, kwargs, [], emit=True)
 
     async def _astream(
         self,
@@ -896,16 +892,8 @@ class ChatQwenOmni(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        speech, body = await run_in_executor(
-            None, self._prepare, messages, stop, **kwargs
-        )
-        assembler = self._assembler(speech=speech)
-        async for chunk in astream_chunks(
-            self._async_client,
-            body,
-            assembler,
-            run_manager,
-            whole_answers=self._whole_ok,
+        async for chunk in self._aanswer(
+            messages, stop, run_manager, kwargs, [], emit=True
         ):
             yield chunk
 
@@ -916,15 +904,11 @@ class ChatQwenOmni(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        speech, body = self._prepare(messages, stop, **kwargs)
-        assembler = self._assembler(
-            speech=speech, emit=bool(run_manager and run_manager.handlers)
-        )
-        for _ in stream_chunks(
-            self._client, body, assembler, run_manager, whole_answers=self._whole_ok
-        ):
+        done: list[StreamAssembler] = []
+        emit = bool(run_manager and run_manager.handlers)
+        for _ in self._answer(messages, stop, run_manager, kwargs, done, emit=emit):
             pass
-        return ChatResult(generations=[ChatGeneration(message=assembler.message())])
+        return ChatResult(generations=[ChatGeneration(message=done[-1].message())])
 
     async def _agenerate(
         self,
@@ -933,21 +917,106 @@ class ChatQwenOmni(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        done: list[StreamAssembler] = []
+        emit = bool(run_manager and run_manager.handlers)
+        async for _ in self._aanswer(
+            messages, stop, run_manager, kwargs, done, emit=emit
+        ):
+            pass
+        return ChatResult(generations=[ChatGeneration(message=done[-1].message())])
+
+    # Each answer is one request, or two when only the final answer is spoken:
+    # a text draft that may call tools, then, if it called none, the spoken
+    # answer. `done` receives the assembler of the answer given to the caller.
+    def _answer(  # noqa: PLR0913 - the hook's arguments, passed on
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        run_manager: CallbackManagerForLLMRun | None,
+        kwargs: dict[str, Any],
+        done: list[StreamAssembler],
+        *,
+        emit: bool,
+    ) -> Iterator[ChatGenerationChunk]:
+        if self._drafts_in_text(kwargs):
+            draft = self._assembler(speech=False)
+            _, body = self._prepare(messages, stop, **_draft_kwargs(kwargs))
+            chunks = list(
+                stream_chunks(
+                    self._client, body, draft, None, whole_answers=self._whole_ok
+                )
+            )
+            if _calls_tools(draft):
+                done.append(draft)
+                for chunk in chunks:
+                    if run_manager:
+                        run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                    yield chunk
+                return
+            kwargs = _spoken_kwargs(kwargs)
+        speech, body = self._prepare(messages, stop, **kwargs)
+        assembler = self._assembler(speech=speech, emit=emit)
+        done.append(assembler)
+        yield from stream_chunks(
+            self._client, body, assembler, run_manager, whole_answers=self._whole_ok
+        )
+
+    async def _aanswer(  # noqa: PLR0913 - the hook's arguments, passed on
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        run_manager: AsyncCallbackManagerForLLMRun | None,
+        kwargs: dict[str, Any],
+        done: list[StreamAssembler],
+        *,
+        emit: bool,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        """`_answer` over the async client; request building runs off the loop."""
+        if self._drafts_in_text(kwargs):
+            draft = self._assembler(speech=False)
+            _, body = await run_in_executor(
+                None, self._prepare, messages, stop, **_draft_kwargs(kwargs)
+            )
+            chunks = [
+                chunk
+                async for chunk in astream_chunks(
+                    self._async_client,
+                    body,
+                    draft,
+                    None,
+                    whole_answers=self._whole_ok,
+                )
+            ]
+            if _calls_tools(draft):
+                done.append(draft)
+                for chunk in chunks:
+                    if run_manager:
+                        await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                    yield chunk
+                return
+            kwargs = _spoken_kwargs(kwargs)
         speech, body = await run_in_executor(
             None, self._prepare, messages, stop, **kwargs
         )
-        assembler = self._assembler(
-            speech=speech, emit=bool(run_manager and run_manager.handlers)
-        )
-        async for _ in astream_chunks(
+        assembler = self._assembler(speech=speech, emit=emit)
+        done.append(assembler)
+        async for chunk in astream_chunks(
             self._async_client,
             body,
             assembler,
             run_manager,
             whole_answers=self._whole_ok,
         ):
-            pass
-        return ChatResult(generations=[ChatGeneration(message=assembler.message())])
+            yield chunk
+
+    def _drafts_in_text(self, kwargs: dict[str, Any]) -> bool:
+        """Whether this call speaks only a final answer: speech, tools, `final`."""
+        if self.spoken_turns != "final" or not kwargs.get("tools"):
+            return False
+        if kwargs.get("tool_choice") == "none":
+            return False
+        settings = {**self._field_params(), **self.model_kwargs, **kwargs}
+        return build_params(settings).speech
 
     def _prepare(
         self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any

@@ -13,14 +13,24 @@ from langchain_qwen_omni.emulator.app import RecordedRequest, create_app  # noqa
 from langchain_qwen_omni.emulator.faults import Fault  # noqa: E402
 from langchain_qwen_omni.emulator.options import EmulatorOptions  # noqa: E402
 from langchain_qwen_omni.emulator.process import emulator_process  # noqa: E402
+from langchain_qwen_omni.emulator.script import (  # noqa: E402
+    Answer,
+    Script,
+    ScriptedCall,
+)
+from langchain_qwen_omni.emulator.script_http import RemoteScript  # noqa: E402
 from langchain_qwen_omni.emulator.server import OmniEmulator  # noqa: E402
 from langchain_qwen_omni.emulator.vllm_facts import VllmServerOptions  # noqa: E402
 
 __all__ = [
+    "Answer",
     "EmulatorOptions",
     "Fault",
     "OmniEmulator",
     "RecordedRequest",
+    "RemoteScript",
+    "Script",
+    "ScriptedCall",
     "VllmServerOptions",
     "create_app",
     "emulator_process",

@@ -38,6 +38,8 @@ from langchain_qwen_omni.emulator.faults import (
 from langchain_qwen_omni.emulator.options import EmulatorOptions
 from langchain_qwen_omni.emulator.realtime import REALTIME_PATH, realtime_endpoint
 from langchain_qwen_omni.emulator.realtime_options import RealtimeState
+from langchain_qwen_omni.emulator.script import ScriptMismatchError
+from langchain_qwen_omni.emulator.script_http import SCRIPT_PATH, script_endpoint
 from langchain_qwen_omni.emulator.tools import build_answer
 from langchain_qwen_omni.emulator.validation import validate_request
 from langchain_qwen_omni.emulator.vllm_answers import build_vllm_answer
@@ -278,6 +280,8 @@ def _dashscope_answer(
             created=int(time.time()),
             audio_id=f"audio_{uuid.uuid4().hex}",
         )
+    except ScriptMismatchError as exc:  # the request contradicts its scripted answer
+        return error_response(exc.error)
     except Exception as exc:  # any body gets an answer in the envelope
         logger.debug("Refused a body the rules could not read", exc_info=True)
         return error_response(
@@ -325,6 +329,8 @@ def _vllm_answer(
                 completion_id=f"chatcmpl-{uuid.uuid4().hex}",
                 created=int(time.time()),
             )
+    except ScriptMismatchError as exc:  # the request contradicts its scripted answer
+        error = exc.error
     except Exception:  # any body gets an answer in the envelope
         logger.debug("Refused a body the rules could not read", exc_info=True)
         error = bad_request("The request body is malformed.")
@@ -386,6 +392,9 @@ def create_app(
     ]
     routes.append(Route("/health", _health, methods=["GET"]))
     routes.append(Route("/v1/models", _models, methods=["GET"]))
+    routes.append(
+        Route(SCRIPT_PATH, script_endpoint, methods=["GET", "POST", "DELETE"])
+    )
     routes.append(WebSocketRoute(REALTIME_PATH, realtime_endpoint))
     app = Starlette(routes=routes)
     app.state.realtime = RealtimeState()

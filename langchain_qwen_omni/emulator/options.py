@@ -7,6 +7,7 @@ import math
 from typing import Literal
 
 from langchain_qwen_omni.emulator.faults import FaultPlan
+from langchain_qwen_omni.emulator.script import Script
 from langchain_qwen_omni.emulator.vllm_facts import (
     VllmServerOptions,
     check_vllm_options,
@@ -68,6 +69,11 @@ class EmulatorOptions:
     )
     """Faults queued for the next requests (`OmniEmulator.inject`); shared,
     not copied, by each request's copy of the options, so a fault is used once."""
+    script: Script = dataclasses.field(
+        default_factory=Script, compare=False, repr=False
+    )
+    """Scripted answers for the next requests (`OmniEmulator(script=...)`,
+    `OmniEmulator.enqueue`); shared like `faults`, so each answer is used once."""
 
     def __post_init__(self) -> None:
         """Reject settings that cannot produce a stream."""
@@ -76,6 +82,8 @@ class EmulatorOptions:
 
 def check_options(options: EmulatorOptions) -> None:
     """Raise `ValueError` for settings that cannot produce a valid stream.
+
+    A `script` that is not a `Script` raises `TypeError`.
 
     Separate from `__post_init__` so that runtime changes made through
     `OmniEmulator.configure` are checked too.
@@ -87,6 +95,13 @@ def check_options(options: EmulatorOptions) -> None:
         msg = f"vllm must be VllmServerOptions, got {type(options.vllm).__name__}"
         raise TypeError(msg)
     check_vllm_options(options.vllm)
+    if not isinstance(options.script, Script):
+        got = type(options.script).__name__
+        msg = (
+            f"script must be a Script, got {got}: pass answers as "
+            "OmniEmulator(script=[...]) or queue them with emu.enqueue(...)"
+        )
+        raise TypeError(msg)
     if options.transcript_mode not in ("content", "transcript", "mixed"):
         mode = options.transcript_mode
         msg = (

@@ -20,8 +20,10 @@ import uvicorn
 
 from langchain_qwen_omni.emulator.app import RecordedRequest, RequestLog, create_app
 from langchain_qwen_omni.emulator.options import EmulatorOptions, check_options
+from langchain_qwen_omni.emulator.script import Answer
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from types import TracebackType
 
     from starlette.applications import Starlette
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 
     from langchain_qwen_omni.emulator.faults import Fault, FaultPlan
     from langchain_qwen_omni.emulator.realtime_options import RealtimeState
+    from langchain_qwen_omni.emulator.script import Script
 
 __all__ = ["OmniEmulator", "banner", "serve"]
 
@@ -129,24 +132,47 @@ class OmniEmulator:
             chat.invoke("hi")
             assert emu.requests[-1].body["stream"] is True
         ```
+
+    Scripted answers make an agent's path deterministic:
+
+        ```python
+        script = [Answer.tool_call("add", {"a": 3, "b": 4}), Answer.text("7")]
+        with OmniEmulator(script=script) as emu:
+            ...  # the first request gets the call, the second the text
+            assert not emu.script.pending
+        ```
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, **options: Any) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        script: Iterable[Answer | str] = (),
+        **options: Any,
+    ) -> None:
         """Prepare the server; nothing listens until `start()`.
 
         Args:
             host: Interface to bind; loopback by default.
             port: TCP port; 0 picks a free one (see `port` after `start()`).
+            script: Answers for the next chat requests, in order (`Answer`s,
+                or strs for text answers); see `enqueue`.
             **options: Fields of `EmulatorOptions`, e.g. `chunk_delay=0.01`.
 
         Raises:
-            TypeError: For an unknown option name.
+            TypeError: For an unknown option name, or a script entry that is
+                not an `Answer` or a str.
             ValueError: For an option value that cannot work.
         """
         self.host = host
         self._requested_port = port
         self._request_log = RequestLog()
-        self.app = create_app(EmulatorOptions(**options), request_log=self._request_log)
+        if isinstance(script, (str, Answer)):  # one answer, not an iterable of them
+            script = [script]
+        settings = EmulatorOptions(**options)
+        settings.script.add(*script)
+        self.app = create_app(settings, request_log=self._request_log)
         self._socket: socket.socket | None = None
         self._port: int | None = None
         self._server: uvicorn.Server | None = None
@@ -193,6 +219,32 @@ class OmniEmulator:
                 marker in the prompt), to aim at one of concurrent calls.
         """
         self.options.faults.add(fault, times=times, match=match)
+
+    def enqueue(self, *answers: Answer | str, match: str | None = None) -> None:
+        """Queue answers for the next chat requests, after those already queued.
+
+        Each request takes the next answer, in order: `Answer.text(...)`,
+        `Answer.tool_call(name, {...})`, `Answer.json({...})`,
+        `Answer.spoken(...)` (a str is a text answer). Requests that find
+        the queue empty get the emulator's rule-based answers. A request
+        that contradicts its answer (a tool it does not bind, speech it did
+        not ask for) gets a 400 saying so. `script.clear()` drops them, and
+        so does setting fresh `options`.
+
+        Args:
+            *answers: The answers, in the order requests take them.
+            match: Only requests whose JSON body contains this text (e.g. a
+                marker in the prompt) take these answers.
+
+        Raises:
+            TypeError: For an entry that is not an `Answer` or a str.
+        """
+        self.options.script.add(*answers, match=match)
+
+    @property
+    def script(self) -> Script:
+        """The queue of scripted answers: `pending`, `used`, `add()`, `clear()`."""
+        return self.options.script
 
     @property
     def faults(self) -> FaultPlan:

@@ -1,7 +1,9 @@
 """The emulator's tool calls, JSON answers and thinking output (pure functions).
 
 A real model chooses when to call a tool and what to say; a test double must
-instead be predictable, so every choice here follows a fixed rule that tests
+instead be predictable. A test that needs given turns queues them
+(`script.Answer`): the next scripted answer is used first, checked against
+the request. Unscripted, every choice here follows a fixed rule that tests
 (and users reading their own traces) can rely on:
 
 - With `tools` and a `tool_choice` other than `"none"`, the answer is a call
@@ -15,8 +17,10 @@ instead be predictable, so every choice here follows a fixed rule that tests
   `tool_choice` forces a call (`"required"`, or a named tool): then the next
   tool not yet called since the last user message is called (the last tool
   once all were), so an agent whose answer tool is forced still finishes.
-- `response_format` `json_object` answers a small JSON object describing the
-  request; `json_schema` answers a JSON instance of the given schema.
+- `response_format` `json_object` answers an object with the keys the prompt
+  describes (a JSON schema, an example object or `keys: a, b`; see
+  `json_prompt`), else a small object describing the request; `json_schema`
+  answers a JSON instance of the given schema.
 - Thinking (`enable_thinking: true`, or on by default on qwen3.8-omni-flash)
   streams `reasoning_content` deltas before the answer and reports
   `reasoning_tokens` in `completion_tokens_details`.
@@ -46,13 +50,20 @@ from langchain_qwen_omni.emulator.answers import (
 )
 from langchain_qwen_omni.emulator.errors import EmulatorError, invalid_parameter
 from langchain_qwen_omni.emulator.facts import judge
-from langchain_qwen_omni.emulator.params import facts_of, thinking_enabled
+from langchain_qwen_omni.emulator.json_prompt import described_schema, prose
+from langchain_qwen_omni.emulator.params import (
+    facts_of,
+    thinking_enabled,
+    wants_audio,
+)
+from langchain_qwen_omni.emulator.script import script_mismatch
 from langchain_qwen_omni.emulator.tokens import text_tokens
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from langchain_qwen_omni.emulator.options import EmulatorOptions
+    from langchain_qwen_omni.emulator.script import ScriptedTurn
 
 __all__ = [
     "ARGUMENT_PIECE_CHARS",
@@ -61,6 +72,7 @@ __all__ = [
     "check_tools",
     "example_from_schema",
     "json_answer",
+    "plan_answer",
     "plan_tool_calls",
     "reasoning_text",
     "tool_arguments",
@@ -177,6 +189,8 @@ class _SchemaWalk:
 
     root: Mapping[str, Any]
     numbers: _Numbers
+    optional: bool = False
+    """Fill optional properties too (JSON mode: every key the prompt names)."""
     depth: int = 0
     expanding: list[str] = dataclasses.field(default_factory=list)
     """`$ref`s being filled in: a recursive schema stops where it repeats."""
@@ -274,11 +288,14 @@ def _object(schema: Mapping[str, Any], name: str, walk: _SchemaWalk) -> Any:
     properties = schema.get("properties")
     properties = properties if isinstance(properties, Mapping) else {}
     required = schema.get("required")
-    fields = required if isinstance(required, list) else []
-    return {
-        str(field): _example(properties.get(field, {}), str(field), walk)
-        for field in fields
-    }
+    fields = [str(f) for f in required] if isinstance(required, list) else []
+    if walk.optional:  # every property, but no optional link back into a recursion
+        fields += [
+            str(f)
+            for f, spec in properties.items()
+            if f not in fields and not walk.repeats(spec)
+        ]
+    return {field: _example(properties.get(field, {}), field, walk) for field in fields}
 
 
 def _array(schema: Mapping[str, Any], name: str, walk: _SchemaWalk) -> Any:
@@ -341,22 +358,25 @@ _BUILDERS: dict[str, Callable[[Mapping[str, Any], str, _SchemaWalk], Any]] = {
 
 
 def example_from_schema(
-    schema: Mapping[str, Any], numbers: Iterable[float] = ()
+    schema: Mapping[str, Any], numbers: Iterable[float] = (), *, optional: bool = False
 ) -> Any:
     """Build a deterministic JSON value valid for a JSON schema.
 
-    Objects get their required fields only; arrays one item (or `minItems`);
-    enums and `const` their first value; `anyOf`/`oneOf` their first option
-    that is not null; strings `"emulated <field name>"` (or a sample of their
-    `format`); booleans `true`. Numeric fields take `numbers` in order, then
-    1, 2, 3, ..., clamped to `minimum`/`maximum`. Local `$ref`s are followed.
+    Objects get their required fields only (every field with `optional`);
+    arrays one item (or `minItems`); enums and `const` their first value;
+    `anyOf`/`oneOf` their first option that is not null; strings
+    `"emulated <field name>"` (or a sample of their `format`); booleans
+    `true`. Numeric fields take `numbers` in order, then 1, 2, 3, ...,
+    clamped to `minimum`/`maximum`. Local `$ref`s are followed.
 
     Args:
         schema: The JSON schema (for tools, the function's `parameters`).
         numbers: Values for numeric fields, in the order fields are filled;
             an iterator shared by several calls hands each value out once.
+        optional: Fill the optional properties of objects too, except those
+            that would repeat a definition being filled (a recursion).
     """
-    walk = _SchemaWalk(root=schema, numbers=_Numbers(numbers))
+    walk = _SchemaWalk(root=schema, numbers=_Numbers(numbers), optional=optional)
     return _example(schema, "value", walk)
 
 
@@ -434,12 +454,58 @@ def _response_format(body: Mapping[str, Any]) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def _prompt_texts(body: Mapping[str, Any]) -> list[str]:
+    """The texts that may describe a JSON answer: last user message, then system.
+
+    System messages come newest first; `developer` counts as system.
+    """
+    user = last_user_message(body)
+    texts = [message_text(user)] if user is not None else []
+    texts.extend(
+        message_text(m)
+        for m in reversed(messages_of(body))
+        if m.get("role") in ("system", "developer")
+    )
+    return texts
+
+
+def _described_object(body: Mapping[str, Any]) -> Any:
+    """The object the prompt asks for, filled in, or `None` when it names none.
+
+    Numeric fields take the numbers of the last user message's prose (the
+    numbers inside a schema written there are not answers).
+    """
+    texts = _prompt_texts(body)
+    schema = described_schema(texts)
+    if schema is None:
+        return None
+    numbers = [float(n) for n in _NUMBER.findall(prose(texts[0]))] if texts else []
+    return example_from_schema(schema, numbers, optional=True)
+
+
+def _request_description(body: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON mode's answer when the prompt names no keys: the request, described."""
+    messages = messages_of(body)
+    user = last_user_message(body)
+    media = count_parts(user) if user is not None else {}
+    return {
+        "model": model_of(body),
+        "messages": len(messages),
+        "roles": [str(m.get("role", "?")) for m in messages],
+        "last_user_message": message_text(user) if user is not None else None,
+        "media": {k: n for k, n in sorted(media.items()) if k != "text"},
+    }
+
+
 def json_answer(body: Mapping[str, Any]) -> str | None:
     """The JSON text answering a `response_format` request; `None` for text.
 
-    `json_schema` gives an instance of the schema (see `example_from_schema`);
-    `json_object`, which carries no schema, gives a small object describing
-    the request: model, message count and roles, last user text and media.
+    `json_schema` gives an instance of the schema (see `example_from_schema`).
+    `json_object` carries no schema, so the answer has the keys the prompt
+    describes (a JSON schema, an example object or `keys: a, b`; see
+    `json_prompt`), every property filled; a prompt that describes none gets
+    a small object describing the request: `model`, `messages` (their
+    count), `roles`, `last_user_message` and `media` (counts by part type).
     """
     response_format = _response_format(body)
     kind = response_format.get("type")
@@ -451,25 +517,21 @@ def json_answer(body: Mapping[str, Any]) -> str | None:
             return json.dumps(value, ensure_ascii=False)
     if kind not in ("json_object", "json_schema"):
         return None
-    messages = messages_of(body)
-    user = last_user_message(body)
-    media = count_parts(user) if user is not None else {}
-    description = {
-        "model": model_of(body),
-        "messages": len(messages),
-        "roles": [str(m.get("role", "?")) for m in messages],
-        "last_user_message": message_text(user) if user is not None else None,
-        "media": {k: n for k, n in sorted(media.items()) if k != "text"},
-    }
-    return json.dumps(description, ensure_ascii=False)
+    described = _described_object(body) if kind == "json_object" else None
+    value = _request_description(body) if described is None else described
+    return json.dumps(value, ensure_ascii=False)
 
 
-def reasoning_text(body: Mapping[str, Any], calls: Sequence[PlannedCall]) -> str:
-    """The thinking the emulator streams before its answer."""
+def reasoning_text(
+    body: Mapping[str, Any], calls: Sequence[PlannedCall], *, scripted: bool = False
+) -> str:
+    """The thinking the emulator streams before its answer (`scripted`: a script's)."""
     user = last_user_message(body)
     asked = _quote(message_text(user)) if user is not None else "nothing"
     if calls:
         plan = f"I will call {', '.join(call.name for call in calls)}."
+    elif scripted:
+        plan = "I will give the scripted answer."
     elif _trailing_tool_messages(body):
         plan = "I will report the tool results."
     elif json_answer(body) is not None:
@@ -569,6 +631,84 @@ def _add_reasoning(chunks: list[dict[str, Any]], reasoning: str) -> None:
         }
 
 
+def _scripted_calls(body: Mapping[str, Any], turn: ScriptedTurn) -> list[PlannedCall]:
+    """The calls of a scripted answer, once the request is seen to allow them.
+
+    Raises:
+        ScriptMismatchError: When the request does not bind a tool called,
+            or its `tool_choice` rules the calls out.
+    """
+    names = [str(f.get("name")) for f in _functions(body)]
+    bound = ", ".join(names) if names else "none"
+    choice = body.get("tool_choice")
+    forced = _forced_name(body)
+    for call in turn.answer.calls:
+        if call.name not in names:
+            problem = (
+                f"it calls the tool {call.name!r}, which the request does not bind "
+                f"(tools: {bound}). Bind the tool (bind_tools, create_agent(tools="
+                "...)), or queue the answers in the order the requests come."
+            )
+            raise script_mismatch(turn, problem)
+        if choice == "none" or (forced is not None and call.name != forced):
+            shown = json.dumps(choice, ensure_ascii=False)
+            problem = (
+                f"the request's tool_choice ({shown}) rules out calling {call.name!r}."
+            )
+            raise script_mismatch(turn, problem)
+    return [PlannedCall(call.name, call.arguments) for call in turn.answer.calls]
+
+
+def _scripted_text(body: Mapping[str, Any], turn: ScriptedTurn) -> str:
+    """The text of a scripted text, JSON or spoken answer, checked against the request.
+
+    Raises:
+        ScriptMismatchError: When the request forces a tool call, or asks
+            for text only while the answer is spoken.
+    """
+    choice = body.get("tool_choice")
+    if _functions(body) and (choice == _FORCED or _forced_name(body) is not None):
+        shown = json.dumps(choice, ensure_ascii=False)
+        problem = (
+            f"the request forces a tool call (tool_choice={shown}); script "
+            "Answer.tool_call(...) for it."
+        )
+        raise script_mismatch(turn, problem)
+    if turn.answer.kind == "spoken" and not wants_audio(body):
+        shown = json.dumps(body.get("modalities", ["text"]))
+        problem = (
+            f"it is spoken, but the request asks for text only (modalities={shown}). "
+            "Ask for speech (modalities=['text', 'audio']) or script Answer.text(...)."
+        )
+        raise script_mismatch(turn, problem)
+    return turn.answer.content
+
+
+def plan_answer(
+    body: Mapping[str, Any], options: EmulatorOptions
+) -> tuple[list[PlannedCall], str | None, ScriptedTurn | None]:
+    """What to answer: the calls, or the text (`None`: describe the request).
+
+    Takes the next scripted answer, if any, checked against the request;
+    unscripted, the module docstring's rules decide, and `options.answer`
+    replaces any text.
+
+    Raises:
+        ScriptMismatchError: When the request contradicts its scripted answer.
+    """
+    turn = options.script.take(body)
+    text: str | None
+    if turn is None:
+        calls = plan_tool_calls(body)
+        text = None if calls else tool_results_text(body) or json_answer(body)
+        text = text if options.answer is None else options.answer
+    elif turn.answer.kind == "tool_calls":
+        calls, text = _scripted_calls(body, turn), None
+    else:
+        calls, text = [], _scripted_text(body, turn)
+    return calls, text, turn
+
+
 def build_answer(
     body: Mapping[str, Any],
     options: EmulatorOptions,
@@ -579,11 +719,18 @@ def build_answer(
 ) -> list[dict[str, Any]]:
     """Build the chunk dicts answering a valid request: tool call or text.
 
-    Text answers (the request's description, tool results, JSON) come from
-    `answers.build_chunks`, with speech when asked; `options.answer`, when
-    set, replaces any text answer. Thinking adds reasoning deltas in front.
+    The next scripted answer (`options.script`) comes first: its calls, or
+    its text (spoken when the request asks for speech). Unscripted, the
+    rules of the module docstring decide; text answers (the request's
+    description, tool results, JSON) come from `answers.build_chunks`, with
+    speech when asked, and `options.answer`, when set, replaces any text
+    answer. Thinking adds reasoning deltas in front.
+
+    Raises:
+        ScriptMismatchError: When the request contradicts the scripted
+            answer it takes (the answer counts as used).
     """
-    calls = plan_tool_calls(body)
+    calls, text, turn = plan_answer(body, options)
     if calls:
         empty = dataclasses.replace(options, answer="")
         text_body = {**body, "modalities": ["text"]}
@@ -599,8 +746,7 @@ def build_answer(
             ),
         )
     else:
-        text = tool_results_text(body) or json_answer(body)
-        if options.answer is None and text is not None:
+        if text is not None:
             options = dataclasses.replace(options, answer=text)
         chunks = build_chunks(
             body,
@@ -610,7 +756,7 @@ def build_answer(
             audio_id=audio_id,
         )
     if thinking_enabled(body):
-        _add_reasoning(chunks, reasoning_text(body, calls))
+        _add_reasoning(chunks, reasoning_text(body, calls, scripted=turn is not None))
     return chunks
 
 

@@ -1,8 +1,8 @@
 """What the emulator's `vllm-omni` dialect answers (pure functions).
 
-The answer follows the emulator's usual rules (it describes the request, or
-calls the tools it is given, or quotes tool results, or answers JSON) in
-vLLM-Omni's shapes, from its serving code:
+The answer follows the emulator's usual rules (the next scripted answer;
+else it describes the request, or calls the tools it is given, or quotes
+tool results, or answers JSON) in vLLM-Omni's shapes, from its serving code:
 
 - streamed text chunks tagged `"modality": "text"`: a role chunk, the
   pieces, the last piece with `finish_reason` (`stop` or `tool_calls`);
@@ -45,12 +45,7 @@ from langchain_qwen_omni.emulator.answers import (
     synthesize_speech,
 )
 from langchain_qwen_omni.emulator.tokens import text_tokens
-from langchain_qwen_omni.emulator.tools import (
-    json_answer,
-    plan_tool_calls,
-    tool_call_deltas,
-    tool_results_text,
-)
+from langchain_qwen_omni.emulator.tools import plan_answer, tool_call_deltas
 from langchain_qwen_omni.emulator.vllm_facts import (
     DEFAULT_MODALITIES,
     DEFAULT_SPEAKER,
@@ -197,20 +192,20 @@ class _Answer:
     """One answer's parts, decided once and then written streamed or whole."""
 
     def __init__(self, body: Mapping[str, Any], options: EmulatorOptions) -> None:
-        self.calls = plan_tool_calls(body)
-        text = "" if self.calls else options.answer
-        if text is None:
-            text = tool_results_text(body) or json_answer(body)
-        if text is None:
+        self.calls, text, turn = plan_answer(body, options)
+        if self.calls:
+            text = ""
+        elif text is None:
             text = describe_vllm_request(body, options.vllm)
         self.text = text
         model = model_of(body)
-        self.reasoning = (
-            f"The user asked {_quote(message_text(last_user_message(body) or {}))}; "
-            "I answer by describing what I received."
-            if thinks(model)
-            else ""
+        plan = (
+            "I give the scripted answer."
+            if turn
+            else ("I answer by describing what I received.")
         )
+        asked = _quote(message_text(last_user_message(body) or {}))
+        self.reasoning = f"The user asked {asked}; {plan}" if thinks(model) else ""
         speech = "audio" in output_modalities(body) and not self.calls
         self.pcm = (
             speech_pcm(text, _speaker(body, options.vllm), options) if speech else b""

@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from langchain_qwen_omni._keys import require_key
 from langchain_qwen_omni.errors import OmniInputError
 from langchain_qwen_omni.realtime import protocol
 from langchain_qwen_omni.realtime.audio_input import (
@@ -244,13 +245,7 @@ class QwenOmniRealtime(BaseModel):
     @model_validator(mode="after")
     def _check_qwen_omni_realtime_key(self) -> Self:
         """A key is needed before anything else (as for `ChatQwenOmni`)."""
-        if self.api_key is None:
-            msg = (
-                "No DashScope API key: pass api_key=... or set DASHSCOPE_API_KEY. "
-                "To work offline, point base_url at "
-                "langchain_qwen_omni.emulator.OmniEmulator with any key."
-            )
-            raise ValueError(msg)
+        require_key(self.api_key)
         return self
 
     def __init__(self, **data: Any) -> None:

@@ -180,3 +180,99 @@ def test_strict_refuses_an_image_in_a_tool_result(emu: OmniEmulator):
     ):
         agent.invoke({"messages": [HumanMessage("What is on my screen?")]})
     assert len(emu.requests) == 1  # the first turn only: nothing else left
+
+
+# --- agents that speak only their final answer ---------------------------------
+
+
+def speaking_agent(emu: OmniEmulator, **fields: Any) -> Any:
+    from langchain_qwen_omni import ChatQwenOmni  # noqa: PLC0415
+
+    model = ChatQwenOmni(
+        base_url=emu.base_url,
+        api_key="sk",
+        modalities=["text", "audio"],
+        spoken_turns="final",
+        **fields,
+    )
+    return create_agent(model, tools=[print_cost])
+
+
+def test_an_agent_speaks_only_its_final_answer(emu: OmniEmulator):
+    from langchain_qwen_omni import OmniAudio  # noqa: PLC0415
+
+    result = speaking_agent(emu).invoke({"messages": [photo_message()]})
+    _question, call, _tool_result, answer = result["messages"]
+    assert call.tool_calls[0]["name"] == "print_cost"
+    assert "audio" not in call.additional_kwargs  # the working turn is silent
+    assert OmniAudio.from_message(answer).duration > 0.4  # the answer is spoken
+    assert f"The tool print_cost returned '{RESULT}'." in answer.text
+    bodies = [r.body for r in emu.requests]
+    assert [b.get("modalities") for b in bodies] == [None, None, ["text", "audio"]]
+    assert [b.get("tool_choice") for b in bodies] == [None, None, "none"]
+    assert all(b["tools"] for b in bodies)  # the spoken call still knows the tools
+
+
+async def test_an_agent_speaks_only_its_final_answer_async(emu: OmniEmulator):
+    agent = speaking_agent(emu)
+    result = await agent.ainvoke({"messages": [photo_message()]})
+    assert "audio" not in result["messages"][1].additional_kwargs
+    assert result["messages"][-1].additional_kwargs["audio"]["data"]
+    assert [r.body.get("modalities") for r in emu.requests] == [
+        None,
+        None,
+        ["text", "audio"],
+    ]
+
+
+def test_streamed_agent_turns_keep_their_chunks(emu: OmniEmulator):
+    agent = speaking_agent(emu)
+    spoken = False
+    calls = []
+    for chunk, _meta in agent.stream(
+        {"messages": [photo_message()]}, stream_mode="messages"
+    ):
+        if isinstance(chunk, AIMessageChunk):
+            calls.extend(chunk.tool_call_chunks)
+            spoken = spoken or bool(
+                chunk.additional_kwargs.get("audio", {}).get("data")
+            )
+    assert [c["name"] for c in calls if c["name"]] == ["print_cost"]
+    assert spoken
+
+
+def test_without_tools_or_speech_nothing_changes(emu: OmniEmulator):
+    from langchain_qwen_omni import ChatQwenOmni  # noqa: PLC0415
+
+    speaker = ChatQwenOmni(
+        base_url=emu.base_url,
+        api_key="sk",
+        modalities=["text", "audio"],
+        spoken_turns="final",
+    )
+    assert speaker.invoke("Hello").additional_kwargs["audio"]["data"]
+    text = ChatQwenOmni(base_url=emu.base_url, api_key="sk", spoken_turns="final")
+    text.bind_tools([print_cost]).invoke(QUESTION)
+    assert len(emu.requests) == 2  # one request each: no draft
+
+
+def test_a_scripted_spoken_agent_is_deterministic(emu: OmniEmulator):
+    from langchain_qwen_omni.emulator import Answer  # noqa: PLC0415
+
+    emu.enqueue(
+        Answer.tool_call(
+            "print_cost", {"width_cm": 10, "height_cm": 10, "price_per_cm2": 1}
+        ),
+        Answer.text("It costs 100."),  # the text draft of the final answer
+        Answer.spoken("It costs one hundred."),  # the spoken final answer
+    )
+    result = speaking_agent(emu).invoke({"messages": [HumanMessage("Cost?")]})
+    call, answer = result["messages"][1], result["messages"][-1]
+    assert call.tool_calls[0]["args"] == {
+        "width_cm": 10,
+        "height_cm": 10,
+        "price_per_cm2": 1,
+    }
+    assert answer.text == "It costs one hundred."
+    assert answer.additional_kwargs["audio"]["transcript"] == "It costs one hundred."
+    assert emu.script.pending == []

@@ -244,6 +244,16 @@ def test_voice_conversation(capsys, monkeypatch, emu, case):
         assert "[earlier audio of 1.8 s, not sent again]" in str(texts[2])
 
 
+def test_spoken_agent(capsys):
+    assert run("spoken_agent") == 0
+
+    out = capsys.readouterr().out
+    assert out.count("model calls stay_cost (not spoken)") == 2
+    assert len(re.findall(r"answer \(\d+\.\d s spoken\): ", out)) == 2
+    assert "returned '3 nights at 120 cost 360.00'" in out
+    assert "the thread holds 8 messages" in out  # the checkpointer kept both turns
+
+
 def test_lcel_batch(capsys, tmp_path):
     folder = tmp_path / "photos"
     for index in range(3):
@@ -331,6 +341,40 @@ def test_agent_with_media(capsys):
     answer = out.index("answer: ")
     assert call < result < answer
     assert "30.00" in out[answer:]
+
+
+def test_agent_test(capsys):
+    assert run("agent_test") == 0
+
+    out = capsys.readouterr().out
+    call = out.index(
+        "model calls book_table({'restaurant': 'Chez Anna', 'people': 4, "
+        "'time': '19:30'})"
+    )
+    result = out.index("tool returns: Booked Chez Anna for 4 at 19:30, reference B1.")
+    answer = out.index("model answers: Done: Chez Anna, 4 people at 19:30")
+    assert call < result < answer
+    assert "model answers: We open at noon." in out
+    assert out.rstrip().endswith("2 passed, 0 failed")
+
+
+def test_agent_test_reports_where_an_agent_leaves_its_script(capsys, monkeypatch):
+    recipe = load("agent_test")
+    no_tools = recipe.create_agent
+    monkeypatch.setattr(
+        recipe, "build_agent", lambda model: no_tools(model, tools=[])
+    )  # an agent that lost its tool: the scripted call no longer fits
+
+    assert recipe.main(["--emulator"]) == 1
+
+    out = capsys.readouterr().out
+    assert "FAIL test_books_the_table_and_confirms" in out
+    assert (
+        "Scripted answer 1 (a call of 'book_table') does not fit this request: it "
+        "calls the tool 'book_table', which the request does not bind (tools: none)"
+    ) in out
+    assert "PASS test_answers_without_booking_when_asked_nothing_bookable" not in out
+    assert out.rstrip().endswith("0 passed, 2 failed")
 
 
 def test_voice_question(capsys, tmp_path, monkeypatch):

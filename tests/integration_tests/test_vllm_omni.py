@@ -36,6 +36,7 @@ from langchain_qwen_omni import (
     video_frames_block,
 )
 from langchain_qwen_omni.emulator import (
+    Answer,
     EmulatorOptions,
     OmniEmulator,
     VllmServerOptions,
@@ -285,6 +286,28 @@ def test_tools_without_a_tool_parser_are_refused_by_the_server(
         GetWeather
     )  # a named tool: no parser needed
     assert isinstance(structured.invoke("Weather in Paris?"), GetWeather)
+
+
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
+async def test_scripted_answers_in_the_vllm_dialect(mode: str) -> None:
+    script = [Answer.tool_call("GetWeather", {"city": "Oslo"}), Answer.spoken("Rain.")]
+    server = VllmServerOptions(auto_tool_choice=True)
+    with OmniEmulator(dialect="vllm-omni", vllm=server, script=script) as emu:
+        llm = model(
+            emu.base_url, modalities=["text", "audio"], limits={"tool_calling": True}
+        )
+        bound = llm.bind_tools([GetWeather])
+        first, _ = await ask(bound, mode, [HumanMessage("Weather in Oslo?")])
+        assert first.tool_calls[0]["args"] == {"city": "Oslo"}
+        follow_up = [
+            HumanMessage("Weather in Oslo?"),
+            first,
+            ToolMessage("rain", tool_call_id=first.tool_calls[0]["id"]),
+        ]
+        answer, _ = await ask(bound, mode, follow_up)
+        assert answer.text == "Rain."
+        assert OmniAudio.from_message(answer).duration > 0.2
+        assert not emu.script.pending
 
 
 @pytest.mark.parametrize("field", ["reasoning", "reasoning_content"])
