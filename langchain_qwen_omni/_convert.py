@@ -63,7 +63,7 @@ from langchain_qwen_omni._probe import (
     kind_of,
     mime_for_kind,
     sniff_mime_type,
-    video_facts,
+    video_sound,
 )
 from langchain_qwen_omni._request import Media, Part, Role, Text, Turn
 from langchain_qwen_omni.errors import OmniInputError
@@ -525,6 +525,7 @@ class _Measured:
     seconds: float | None = None
     width: int | None = None
     height: int | None = None
+    has_audio: bool | None = None
 
 
 class _MediaReader:
@@ -641,6 +642,7 @@ class _MediaReader:
             seconds=measured.seconds,
             width=measured.width,
             height=measured.height,
+            has_audio=measured.has_audio,
         )
 
     def audio(
@@ -714,10 +716,17 @@ def _measure(  # noqa: PLR0913 - the facts of one medium, gathered in one place
     if kind == "audio":
         seconds = audio_duration(data)
         return _Measured(b64, size, mime, sniffed is not None, seconds=seconds)
-    seconds, frame = video_facts(data)
+    seconds, frame, has_audio = video_sound(data)
     width, height = frame or (None, None)
     return _Measured(
-        b64, size, mime, sniffed is not None, seconds, width=width, height=height
+        b64,
+        size,
+        mime,
+        sniffed is not None,
+        seconds,
+        width=width,
+        height=height,
+        has_audio=has_audio,
     )
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "sniff_mime_type",
     "video_duration",
     "video_facts",
+    "video_sound",
 ]
 
 Kind = Literal["image", "audio", "video"]
@@ -393,6 +394,17 @@ def video_facts(data: bytes) -> tuple[float | None, tuple[int, int] | None]:
 
     `(None, None)` without PyAV or when the container cannot be read.
     """
+    seconds, size, _ = _av_facts(data)
+    return seconds, size
+
+
+def video_sound(
+    data: bytes,
+) -> tuple[float | None, tuple[int, int] | None, bool | None]:
+    """Seconds, frame size and whether a sound track exists, in one header pass.
+
+    `(None, None, None)` without PyAV or when the container cannot be read.
+    """
     return _av_facts(data)
 
 
@@ -400,10 +412,12 @@ def _av_duration(data: bytes) -> float | None:
     return _av_facts(data)[0]
 
 
-def _av_facts(data: bytes) -> tuple[float | None, tuple[int, int] | None]:
+def _av_facts(
+    data: bytes,
+) -> tuple[float | None, tuple[int, int] | None, bool | None]:
     av = _load_av()
     if av is None:
-        return None, None
+        return None, None, None
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
             size = next(
@@ -414,8 +428,9 @@ def _av_facts(data: bytes) -> tuple[float | None, tuple[int, int] | None]:
                 ),
                 None,
             )
+            sound = bool(container.streams.audio)
             if container.duration is not None:
-                return float(container.duration) / float(av.time_base), size
+                return float(container.duration) / float(av.time_base), size, sound
             durations = [
                 float(stream.duration * stream.time_base)
                 for stream in container.streams
@@ -423,8 +438,8 @@ def _av_facts(data: bytes) -> tuple[float | None, tuple[int, int] | None]:
             ]
     except (av.FFmpegError, ValueError, OSError):
         logger.debug("PyAV could not read the media", exc_info=True)
-        return None, None
-    return (max(durations) if durations else None), size
+        return None, None, None
+    return (max(durations) if durations else None), size, sound
 
 
 @lru_cache(maxsize=1)

@@ -75,6 +75,8 @@ class Media:
     """Sampling rate asked for a video, sent next to the part."""
     max_pixels: int | None = None
     """Largest frame asked for a video, sent next to the part."""
+    has_audio: bool | None = None
+    """Whether a video file has a sound track; `None` when not measured."""
 
     @property
     def is_sequence(self) -> bool:

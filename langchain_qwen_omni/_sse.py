@@ -6,7 +6,10 @@ misses both: an `event:error` frame (after a `:HTTP_STATUS/429` comment
 line) reporting a failure after the 200 headers, which the SDK hands over as
 if it were a chunk; and a 200 answer whose body is a JSON error or an HTML
 page, whose lines are no SSE fields, so the SDK sees an empty stream. Here
-both become `OmniAPIError`s carrying the service's words.
+both become `OmniAPIError`s carrying the service's words. A 200 JSON body
+that is a whole answer (`"choices"`) is an error too from DashScope, which
+must stream; the `WholeAnswer...` streams, for servers that may answer whole
+(vLLM-Omni), hand it over as the one event of the answer, shaped as a chunk.
 
 `EventStream` and `AsyncEventStream` are the SDK's stream classes with this
 module's decoder; the transport passes them as `stream_cls`. Transport
@@ -24,7 +27,7 @@ handed over as one list, without an object per event or per line.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import anyio
 import openai
@@ -36,15 +39,23 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BODY_LIMIT",
+    "WHOLE_ANSWER_LIMIT",
     "AsyncEventStream",
+    "AsyncWholeAnswerEventStream",
     "EventDecoder",
     "EventStream",
     "MalformedEventError",
+    "WholeAnswerEventStream",
     "transport_error",
+    "whole_answer_as_chunk",
 ]
 
 BODY_LIMIT = 64 * 1024
 """Bytes read of a body that is not an event stream: enough for its message."""
+WHOLE_ANSWER_LIMIT = 1024 * 1024 * 1024
+"""Bytes read of a JSON body that holds a whole answer (`"choices"`), which
+servers that do not stream (vLLM-Omni with `stream=false`) send instead."""
+_CHOICES = b'"choices"'
 DRAIN_SECONDS = 0.1
 """How long an async stream reads on after `[DONE]`, so its connection is reused."""
 
@@ -79,6 +90,8 @@ class EventDecoder:
         "_parts",
         "_skip_lf",
         "_status",
+        "_whole",
+        "_whole_answers",
         "content_type",
         "done",
         "error",
@@ -93,6 +106,7 @@ class EventDecoder:
         content_type: str = "",
         status: int = 200,
         request_id: str | None = None,
+        whole_answers: bool = False,
     ) -> None:
         """Start before the first byte.
 
@@ -102,6 +116,8 @@ class EventDecoder:
             status: The response's HTTP status, for errors about its body.
             request_id: The response's request id header, for errors that
                 do not carry their own.
+            whole_answers: Take a JSON body holding a whole answer as the
+                answer (one event), instead of an error.
         """
         self.content_type = content_type.lower()
         self.status = status
@@ -119,6 +135,8 @@ class EventDecoder:
         self._kind = ""
         self._body: list[bytes] = []
         self._body_size = 0
+        self._whole = False
+        self._whole_answers = whole_answers
 
     # --------------------------------------------------------------- input
     def feed(self, chunk: bytes) -> list[Any]:
@@ -148,8 +166,8 @@ class EventDecoder:
     def close(self) -> list[Any]:
         """End of the body: settle a body that was no stream, or a last frame."""
         if self._mode == _BODY:
-            self._settle_body()
-        elif self._mode == _SSE and not self.done:
+            return self._settle_body()
+        if self._mode == _SSE and not self.done:
             if self._parts:
                 line = b"".join(self._parts).replace(b"\r", b"")
                 self._parts = []
@@ -252,19 +270,76 @@ class EventDecoder:
         return b""
 
     def _keep_body(self, chunk: bytes) -> None:
-        room = BODY_LIMIT - self._body_size
+        if (
+            self._whole_answers
+            and self._kind == "json"
+            and not self._whole
+            and self._body_size < BODY_LIMIT
+        ):
+            head = b"".join([*self._body, chunk])[:BODY_LIMIT]
+            self._whole = _CHOICES in head
+        limit = WHOLE_ANSWER_LIMIT if self._whole else BODY_LIMIT
+        room = limit - self._body_size
         self._body.append(chunk[:room])
         self._body_size += min(len(chunk), room)
-        if self._body_size >= BODY_LIMIT:
+        if self._body_size >= limit:
             self._settle_body()
 
-    def _settle_body(self) -> None:
+    def _settle_body(self) -> list[Any]:
+        """The whole body is in: a whole answer becomes the one event, else an error."""
         head = b"".join(self._body)
         self._body = []
+        if (
+            self._whole_answers
+            and self._kind == "json"
+            and (answer := _whole_answer(head)) is not None
+        ):
+            self.done = True
+            self.events += 1
+            return [answer]
         self._fail(body_error(head, kind=self._kind, status=self.status, **self._ids()))
+        return []
 
     def _ids(self) -> dict[str, str | None]:
         return {"fallback_request_id": self.request_id}
+
+
+def _whole_answer(body: bytes) -> dict[str, Any] | None:
+    """A JSON body that is a whole chat completion (not an error), or None."""
+    try:
+        value = json.loads(body.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return None
+    if (
+        type(value) is dict
+        and isinstance(value.get("choices"), list)
+        and not value.get("error")
+    ):
+        return whole_answer_as_chunk(value)
+    return None
+
+
+def whole_answer_as_chunk(answer: dict[str, Any]) -> dict[str, Any]:
+    """A whole `chat.completion` as one chunk: each `message` becomes a `delta`.
+
+    Tool calls get their list position as `index`, which streamed calls
+    carry and whole answers do not.
+    """
+    choices: list[Any] = []
+    for choice in answer["choices"]:
+        if not isinstance(choice, dict) or not isinstance(choice.get("message"), dict):
+            choices.append(choice)
+            continue
+        delta = dict(choice["message"])
+        calls = delta.get("tool_calls")
+        if isinstance(calls, list):
+            delta["tool_calls"] = [
+                {"index": index, **call} if isinstance(call, dict) else call
+                for index, call in enumerate(calls)
+            ]
+        rest = {key: value for key, value in choice.items() if key != "message"}
+        choices.append({**rest, "delta": delta})
+    return {**answer, "object": "chat.completion.chunk", "choices": choices}
 
 
 def _reports_error(value: dict[str, Any]) -> bool:
@@ -277,13 +352,14 @@ def _status_of(text: bytes) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
-def decoder_for(response: Any) -> EventDecoder:
+def decoder_for(response: Any, *, whole_answers: bool = False) -> EventDecoder:
     """A decoder primed with what the response's headers say."""
     headers = response.headers
     return EventDecoder(
         content_type=headers.get("content-type", ""),
         status=response.status_code,
         request_id=headers.get("x-request-id") or headers.get("x-dashscope-request-id"),
+        whole_answers=whole_answers,
     )
 
 
@@ -306,6 +382,9 @@ def transport_error(exc: Exception, request: Any) -> Exception:
 class EventStream(openai.Stream[object]):
     """The SDK's sync stream, decoding with `EventDecoder`."""
 
+    whole_answers: ClassVar[bool] = False
+    """Whether a JSON body holding a whole answer is the answer."""
+
     def __iter__(self) -> Iterator[object]:
         """The events themselves, without the SDK's extra generator step."""
         return self._iterator
@@ -313,14 +392,14 @@ class EventStream(openai.Stream[object]):
     def __stream__(self) -> Iterator[object]:
         """Decode the body; raise what the decoder found after its events."""
         response = self.response
-        decoder = decoder_for(response)
+        decoder = decoder_for(response, whole_answers=self.whole_answers)
         chunks = response.iter_bytes()
         try:
             while not decoder.done:
                 try:
                     chunk = next(chunks)
                 except StopIteration:
-                    decoder.close()
+                    yield from decoder.close()
                     break
                 except Exception as exc:  # mapped to the SDK's errors
                     raise transport_error(exc, response.request) from exc
@@ -340,6 +419,9 @@ class EventStream(openai.Stream[object]):
 class AsyncEventStream(openai.AsyncStream[object]):
     """The SDK's async stream, decoding with `EventDecoder`."""
 
+    whole_answers: ClassVar[bool] = False
+    """Whether a JSON body holding a whole answer is the answer."""
+
     def __aiter__(self) -> AsyncIterator[object]:
         """The events themselves, without the SDK's extra generator step."""
         return self._iterator
@@ -347,14 +429,15 @@ class AsyncEventStream(openai.AsyncStream[object]):
     async def __stream__(self) -> AsyncIterator[object]:
         """Decode the body; raise what the decoder found after its events."""
         response = self.response
-        decoder = decoder_for(response)
+        decoder = decoder_for(response, whole_answers=self.whole_answers)
         chunks = response.aiter_bytes()
         try:
             while not decoder.done:
                 try:
                     chunk = await anext(chunks)
                 except StopAsyncIteration:
-                    decoder.close()
+                    for event in decoder.close():
+                        yield event
                     break
                 except Exception as exc:  # mapped to the SDK's errors
                     raise transport_error(exc, response.request) from exc
@@ -371,6 +454,18 @@ class AsyncEventStream(openai.AsyncStream[object]):
         """Close the decoding generator, then the response."""
         await self._iterator.aclose()  # type: ignore[attr-defined]
         await self.response.aclose()
+
+
+class WholeAnswerEventStream(EventStream):
+    """`EventStream` for servers that may answer whole (vLLM-Omni)."""
+
+    whole_answers: ClassVar[bool] = True
+
+
+class AsyncWholeAnswerEventStream(AsyncEventStream):
+    """`AsyncEventStream` for servers that may answer whole (vLLM-Omni)."""
+
+    whole_answers: ClassVar[bool] = True
 
 
 async def _drain(chunks: AsyncIterator[bytes]) -> None:

@@ -194,10 +194,18 @@ def stream_chunks(
     body: bytes,
     assembler: StreamAssembler,
     run_manager: CallbackManagerForLLMRun | None,
+    *,
+    whole_answers: bool = False,
 ) -> Iterator[ChatGenerationChunk]:
-    """Post `body` with the sync client and yield the assembled chunks."""
+    """Post `body` with the sync client and yield the assembled chunks.
+
+    `whole_answers` takes a JSON body holding a whole answer as the answer
+    (servers that may answer whole, such as vLLM-Omni), not as an error.
+    """
     openai = openai_module()
-    stream_cls, breaks, tries = _sse().EventStream, _breaks(), _Tries(client)
+    sse = _sse()
+    stream_cls = sse.WholeAnswerEventStream if whole_answers else sse.EventStream
+    breaks, tries = _breaks(), _Tries(client)
     while True:
         try:
             events = client.post(
@@ -239,10 +247,16 @@ async def astream_chunks(
     body: bytes,
     assembler: StreamAssembler,
     run_manager: AsyncCallbackManagerForLLMRun | None,
+    *,
+    whole_answers: bool = False,
 ) -> AsyncIterator[ChatGenerationChunk]:
     """Post `body` with the async client and yield the assembled chunks."""
     openai = openai_module()
-    stream_cls, breaks, tries = _sse().AsyncEventStream, _breaks(), _Tries(client)
+    sse = _sse()
+    stream_cls = (
+        sse.AsyncWholeAnswerEventStream if whole_answers else sse.AsyncEventStream
+    )
+    breaks, tries = _breaks(), _Tries(client)
     while True:
         try:
             events = await client.post(

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import logging
 import os
+import re
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -44,7 +45,13 @@ from langchain_qwen_omni._request import PARAM_NAMES, OmniRequest, build_params
 from langchain_qwen_omni._stream import StreamAssembler
 from langchain_qwen_omni._tokens import count_tokens
 from langchain_qwen_omni._transport import astream_chunks, stream_chunks
+from langchain_qwen_omni._vllm_stream import VllmOmniAssembler
 from langchain_qwen_omni._wire import request_body
+from langchain_qwen_omni._wire_vllm import (
+    DEFAULT_VOICE_FIELDS,
+    VllmOptions,
+    vllm_request_body,
+)
 from langchain_qwen_omni.errors import OmniInputError
 from langchain_qwen_omni.profiles import (
     OmniModelProfile,
@@ -71,7 +78,7 @@ if TYPE_CHECKING:
     from langchain_core.tools import BaseTool
     from pydantic import BaseModel
 
-__all__ = ["REGION_BASE_URLS", "ChatQwenOmni"]
+__all__ = ["REGION_BASE_URLS", "VLLM_OMNI_BASE_URL", "ChatQwenOmni"]
 
 REGION_BASE_URLS: dict[str, str] = {
     "intl": "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
@@ -80,6 +87,13 @@ REGION_BASE_URLS: dict[str, str] = {
     "hk": "https://cn-hongkong.dashscope.aliyuncs.com/compatible-mode/v1",
 }
 """Documented compatible-mode endpoints per region; a key works in its region only."""
+VLLM_OMNI_BASE_URL = "http://localhost:8000/v1"
+"""Where `vllm serve <weights> --omni` listens by default."""
+VLLM_API_KEY_ENV = "VLLM_API_KEY"
+"""The key a vLLM server started with `--api-key` wants (vLLM's own variable)."""
+_VLLM_NO_KEY = "EMPTY"
+"""What OpenAI clients send to a vLLM server that checks no key."""
+_VOICE_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
 Modality = Literal["text", "audio"]
@@ -424,6 +438,31 @@ class ChatQwenOmni(BaseChatModel):
         models (`*-realtime`) are refused: they use `QwenOmniRealtime`.
         `limits` takes `OmniModelProfile` fields (or a whole profile); the
         README's model table lists them all.
+
+    Self-hosting with vLLM-Omni:
+        ```python
+        from langchain_qwen_omni.emulator import OmniEmulator
+
+        with OmniEmulator(dialect="vllm-omni") as server:  # or your vllm serve --omni
+            own = ChatQwenOmni(
+                model="Qwen/Qwen3-Omni-30B-A3B-Instruct",
+                dialect="vllm-omni",
+                base_url=server.base_url,  # default http://localhost:8000/v1
+                modalities=["text", "audio"],
+                voice="Chelsie",  # Ethan (default), Chelsie, Aiden
+            )
+            spoken = own.invoke("Say hello")
+            OmniAudio.from_message(spoken).sample_rate  # 24000, as from the API
+        ```
+
+        `dialect="vllm-omni"` writes vLLM-Omni's requests (raw base64
+        audio, frames as image parts, explicit `modalities`, the `speaker`
+        field, `mm_processor_kwargs.use_audio_in_video`) and reads its
+        stream (WAV speech pieces tagged `"modality": "audio"`); open weights
+        get self-hosted limits (`limits={"max_model_len": ...}` for the
+        server's context), tools need the server's tool parser and
+        `limits={"tool_calling": True}`. `whole_answers=True` asks servers
+        that do not stream for whole answers.
     """
 
     model_config = ConfigDict(populate_by_name=True)
@@ -503,6 +542,21 @@ class ChatQwenOmni(BaseChatModel):
     """Overrides of this model's limits, for models newer than the package's table:
     a dict of `OmniModelProfile` fields (e.g. `{"audio_max_seconds": 600}`) or a
     whole `OmniModelProfile`. `omni_profile` returns the result."""
+    dialect: Literal["dashscope", "vllm-omni"] = "dashscope"
+    """Whose wire to speak: Model Studio's (default), or `"vllm-omni"` for open
+    weights served by `vllm serve <weights> --omni` (self-hosted profiles,
+    vLLM's content parts, speech as WAV pieces). With `"vllm-omni"`, `base_url`
+    defaults to `http://localhost:8000/v1` and the key to env `VLLM_API_KEY`
+    (else `"EMPTY"`); `DASHSCOPE_API_KEY` is never sent to your server."""
+    voice_fields: list[str] = Field(default_factory=lambda: list(DEFAULT_VOICE_FIELDS))
+    """vLLM-Omni only: the request fields naming the speaker; by default the
+    top-level `speaker` (what vLLM-Omni front ends read) and OpenAI's
+    `audio.voice`, since which one a server reads is not settled. Dotted
+    names nest; `[]` sends none (the server's default speaker)."""
+    whole_answers: bool = False
+    """vLLM-Omni only: ask for one whole answer (`stream=false`) instead of a
+    stream, for releases or configurations that do not stream. Text and speech
+    then arrive at the end; a whole answer sent unasked is accepted too."""
 
     # Typed Any: the SDK is imported lazily, so its classes are unknown here.
     _sync_client: Any = PrivateAttr(default=None)
@@ -548,6 +602,9 @@ class ChatQwenOmni(BaseChatModel):
             strict: bool = ...,
             spoken_turns: Literal["all", "final"] = ...,
             limits: dict[str, Any] | OmniModelProfile | None = ...,
+            dialect: Literal["dashscope", "vllm-omni"] = ...,
+            voice_fields: list[str] = ...,
+            whole_answers: bool = ...,
             **kwargs: Any,
         ) -> None:
             """Build the model; `kwargs` are `BaseChatModel`'s own settings."""
@@ -574,13 +631,16 @@ class ChatQwenOmni(BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {"model": self.model, **self._field_params()}
+        params = {"model": self.model, **self._field_params()}
+        if self.dialect != "dashscope":
+            params["dialect"] = self.dialect
+        return params
 
     def _get_ls_params(
         self, stop: list[str] | None = None, **kwargs: Any
     ) -> LangSmithParams:
         params = LangSmithParams(
-            ls_provider="dashscope",
+            ls_provider="vllm" if self.dialect == "vllm-omni" else "dashscope",
             ls_model_name=kwargs.get("model", self.model),
             ls_model_type="chat",
             ls_temperature=kwargs.get("temperature", self.temperature),
@@ -594,13 +654,44 @@ class ChatQwenOmni(BaseChatModel):
     @property
     def omni_profile(self) -> OmniModelProfile:
         """This model's effective limits and capabilities: its profile and `limits`."""
-        return resolve_profile(self.model, self.limits)
+        return resolve_profile(self.model, self.limits, self.dialect)
 
     def _resolve_model_profile(self) -> ModelProfile | None:
         """LangChain's standard `profile`, derived from `omni_profile`."""
         return to_model_profile(self.omni_profile)
 
     # --------------------------------------------------------- validators
+    @model_validator(mode="before")
+    @classmethod
+    def _keep_dashscope_key_from_vllm(cls, data: Any) -> Any:
+        """On vLLM-Omni, take the key from `VLLM_API_KEY`, never DashScope's.
+
+        A self-hosted server must not receive the Model Studio key that the
+        environment holds for other models.
+        """
+        if (
+            isinstance(data, dict)
+            and data.get("dialect") == "vllm-omni"
+            and data.get("api_key") is None
+            and data.get("dashscope_api_key") is None
+        ):
+            data = {**data, "api_key": os.environ.get(VLLM_API_KEY_ENV) or _VLLM_NO_KEY}
+        return data
+
+    @field_validator("voice_fields")
+    @classmethod
+    def _check_qwen_omni_voice_fields(cls, value: list[str]) -> list[str]:
+        """Refuse a voice field that is no (dotted) JSON field name."""
+        for name in value:
+            if not _VOICE_FIELD.match(name):
+                msg = (
+                    f"voice_fields holds {name!r}, which is not a field name: use "
+                    "names such as 'speaker', 'voice' or a dotted path such as "
+                    "'audio.voice'."
+                )
+                raise ValueError(msg)
+        return value
+
     @field_validator("api_key", mode="before")
     @classmethod
     def _wrap_qwen_omni_key(cls, value: object) -> object:
@@ -625,6 +716,21 @@ class ChatQwenOmni(BaseChatModel):
     @model_validator(mode="after")
     def _resolve_qwen_omni_endpoint(self) -> Self:
         """Resolve the endpoint and check the key, before any request."""
+        if self.dialect == "vllm-omni":
+            if self.region is not None:
+                msg = (
+                    f"region={self.region!r} picks a Model Studio endpoint, but "
+                    "dialect='vllm-omni' talks to your own server: drop region "
+                    "and pass base_url='http://<host>:<port>/v1'."
+                )
+                raise ValueError(msg)
+            self.base_url = self.base_url or VLLM_OMNI_BASE_URL
+        elif self.whole_answers:
+            msg = (
+                "whole_answers=True is for vLLM-Omni servers (dialect='vllm-omni'): "
+                "Model Studio's Omni models answer only as a stream."
+            )
+            raise ValueError(msg)
         if self.base_url is None:
             self.base_url = (
                 REGION_BASE_URLS[self.region]
@@ -704,8 +810,13 @@ class ChatQwenOmni(BaseChatModel):
             settings["stop"] = stop
         model = str(settings.pop("model", self.model))
         _refuse_realtime(model)
-        profile = self.omni_profile if model == self.model else get_profile(model)
-        _warn_self_hosted(model, profile)
+        profile = (
+            self.omni_profile
+            if model == self.model
+            else get_profile(model, self.dialect)
+        )
+        if self.dialect == "dashscope":
+            _warn_self_hosted(model, profile)
         params = build_params(settings)
         if params.speech and params.voice is None:
             params = dataclasses.replace(params, voice=profile.default_voice)
@@ -718,7 +829,27 @@ class ChatQwenOmni(BaseChatModel):
         self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any
     ) -> dict[str, Any]:
         """The request body as JSON-ready data (see `_build_request`)."""
-        return request_body(self._build_request(messages, stop, **kwargs))
+        return self._write_body(self._build_request(messages, stop, **kwargs))
+
+    def _write_body(self, request: OmniRequest) -> dict[str, Any]:
+        """The request in this model's dialect: one writer per wire."""
+        if self.dialect == "vllm-omni":
+            options = VllmOptions(
+                voice_fields=tuple(self.voice_fields), stream=not self.whole_answers
+            )
+            return vllm_request_body(request, options)
+        return request_body(request)
+
+    @property
+    def _whole_ok(self) -> bool:
+        """Whether a whole JSON answer is an answer: vLLM-Omni may send one."""
+        return self.dialect == "vllm-omni"
+
+    def _assembler(self, *, speech: bool, emit: bool = True) -> StreamAssembler:
+        """The stream reader of this model's dialect."""
+        if self.dialect == "vllm-omni":
+            return VllmOmniAssembler(speech=speech, emit=emit)
+        return StreamAssembler(speech=speech, emit=emit)
 
     def get_num_tokens_from_messages(
         self,
@@ -820,9 +951,13 @@ class ChatQwenOmni(BaseChatModel):
         emit: bool,
     ) -> Iterator[ChatGenerationChunk]:
         if self._drafts_in_text(kwargs):
-            draft = StreamAssembler(speech=False)
+            draft = self._assembler(speech=False)
             _, body = self._prepare(messages, stop, **_draft_kwargs(kwargs))
-            chunks = list(stream_chunks(self._client, body, draft, None))
+            chunks = list(
+                stream_chunks(
+                    self._client, body, draft, None, whole_answers=self._whole_ok
+                )
+            )
             if _calls_tools(draft):
                 done.append(draft)
                 for chunk in chunks:
@@ -832,9 +967,11 @@ class ChatQwenOmni(BaseChatModel):
                 return
             kwargs = _spoken_kwargs(kwargs)
         speech, body = self._prepare(messages, stop, **kwargs)
-        assembler = StreamAssembler(speech=speech, emit=emit)
+        assembler = self._assembler(speech=speech, emit=emit)
         done.append(assembler)
-        yield from stream_chunks(self._client, body, assembler, run_manager)
+        yield from stream_chunks(
+            self._client, body, assembler, run_manager, whole_answers=self._whole_ok
+        )
 
     async def _aanswer(  # noqa: PLR0913 - the hook's arguments, passed on
         self,
@@ -848,7 +985,7 @@ class ChatQwenOmni(BaseChatModel):
     ) -> AsyncIterator[ChatGenerationChunk]:
         """`_answer` over the async client; request building runs off the loop."""
         if self._drafts_in_text(kwargs):
-            draft = StreamAssembler(speech=False)
+            draft = self._assembler(speech=False)
             _, body, client = await run_in_executor(
                 None,
                 self._prepare_async,
@@ -858,7 +995,10 @@ class ChatQwenOmni(BaseChatModel):
                 **_draft_kwargs(kwargs),
             )
             chunks = [
-                chunk async for chunk in astream_chunks(client, body, draft, None)
+                chunk
+                async for chunk in astream_chunks(
+                    client, body, draft, None, whole_answers=self._whole_ok
+                )
             ]
             if _calls_tools(draft):
                 done.append(draft)
@@ -876,9 +1016,11 @@ class ChatQwenOmni(BaseChatModel):
             stop,
             **kwargs,
         )
-        assembler = StreamAssembler(speech=speech, emit=emit)
+        assembler = self._assembler(speech=speech, emit=emit)
         done.append(assembler)
-        async for chunk in astream_chunks(client, body, assembler, run_manager):
+        async for chunk in astream_chunks(
+            client, body, assembler, run_manager, whole_answers=self._whole_ok
+        ):
             yield chunk
 
     def _drafts_in_text(self, kwargs: dict[str, Any]) -> bool:
@@ -900,7 +1042,7 @@ class ChatQwenOmni(BaseChatModel):
         """
         request = self._build_request(messages, stop, **kwargs)
         openai_module()  # the first request imports the SDK here, off the event loop
-        return request.params.speech, encode_body(request_body(request))
+        return request.params.speech, encode_body(self._write_body(request))
 
     def _prepare_async(
         self,
@@ -1041,13 +1183,23 @@ class ChatQwenOmni(BaseChatModel):
             OmniInputError: With the model, its profile and what to do.
         """
         own = model == self.model
-        profile = self.omni_profile if own else get_profile(model)
+        profile = self.omni_profile if own else get_profile(model, self.dialect)
         explicit = own and (
             isinstance(self.limits, OmniModelProfile)
             or (isinstance(self.limits, dict) and "tool_calling" in self.limits)
         )
-        if not _refuses_tools(model, profile, explicit=explicit):
+        documented = is_documented(model, self.dialect)
+        if not _refuses_tools(profile, explicit=explicit, documented=documented):
             return
+        if not profile.api_model:
+            msg = (
+                f"{where}: {model!r} ({profile.family}) calls tools on vLLM only "
+                "when the server has a tool parser: start it with "
+                "'--enable-auto-tool-choice --tool-call-parser hermes', then pass "
+                "limits={'tool_calling': True} to say so. For JSON answers "
+                "without tools, use with_structured_output(..., method='json_mode')."
+            )
+            raise OmniInputError(msg)
         msg = (
             f"{where}: {model!r} cannot call tools (its profile, "
             f"{profile.family!r}, has tool_calling=False; the API answers "
@@ -1069,7 +1221,9 @@ _TOOL_CHOICE_KEYWORDS = {
 }
 
 
-def _refuses_tools(model: str, profile: OmniModelProfile, *, explicit: bool) -> bool:
+def _refuses_tools(
+    profile: OmniModelProfile, *, explicit: bool, documented: bool
+) -> bool:
     """Tell whether `profile` rules tool calling out for `model`.
 
     A documented model (or dated snapshot of one) and a capability the user
@@ -1085,7 +1239,7 @@ def _refuses_tools(model: str, profile: OmniModelProfile, *, explicit: bool) -> 
                 f"{profile.family}; the tools are sent and the API will judge.",
             )
         return False
-    return explicit or is_documented(model)
+    return explicit or documented
 
 
 def _tool_choice_to_wire(

@@ -108,6 +108,7 @@ Region = Literal["intl", "cn", "us", "hk"]
 Strategy = Literal["auto", "segments", "frames"]
 TranscriptMode = Literal["content", "transcript", "mixed"]
 LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
+EmulatedDialect = Literal["dashscope", "vllm-omni"]
 
 MISSING_KEY = (
     "No DashScope API key: set one with `export DASHSCOPE_API_KEY=sk-...` "
@@ -834,6 +835,13 @@ def emulator(  # noqa: PLR0913  # the options of `python -m langchain_qwen_omni.
     log_level: Annotated[
         LogLevel, typer.Option(help="How much the server logs.")
     ] = "info",
+    dialect: Annotated[
+        EmulatedDialect,
+        typer.Option(
+            help="Whose server to play: DashScope's compatible mode, or a "
+            "self-hosted vLLM-Omni server (base URL .../v1)."
+        ),
+    ] = "dashscope",
 ) -> None:
     """Run the Omni API emulator in the foreground until Ctrl+C.
 
@@ -854,6 +862,7 @@ def emulator(  # noqa: PLR0913  # the options of `python -m langchain_qwen_omni.
                 answer=answer,
                 chunk_delay=chunk_delay,
                 text_pieces=text_pieces,
+                dialect=dialect,
             )
         except OSError as exc:
             if exc.errno != errno.EADDRINUSE:

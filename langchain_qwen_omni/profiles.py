@@ -27,7 +27,10 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "DATA_URL_MAX_BYTES",
+    "DIALECTS",
+    "SELF_HOSTED_DATA_URL_MAX_BYTES",
     "THINKING_CONTROLS",
+    "Dialect",
     "OmniModelProfile",
     "ThinkingMode",
     "get_profile",
@@ -37,6 +40,7 @@ __all__ = [
     "models_table_markdown",
     "resolve_profile",
     "self_hosted_models",
+    "self_hosted_table_markdown",
     "to_model_profile",
     "validate_overrides",
     "with_overrides",
@@ -44,6 +48,16 @@ __all__ = [
 
 DATA_URL_MAX_BYTES = 10_485_760
 """The API's cap on one data URL (`Exceeded limit on max bytes per data-uri item`)."""
+
+SELF_HOSTED_DATA_URL_MAX_BYTES = 1024 * 1024 * 1024
+"""The package's own ceiling on one data URL sent to a self-hosted server.
+
+vLLM enforces no such cap; past this size a JSON body takes seconds to
+encode and parse and a URL the server fetches is the better road."""
+
+Dialect = Literal["dashscope", "vllm-omni"]
+"""Whose wire a `ChatQwenOmni` speaks: Model Studio's, or vLLM-Omni's."""
+DIALECTS: tuple[Dialect, ...] = ("dashscope", "vllm-omni")
 
 ThinkingMode = Literal["none", "optional", "default"]
 """No thinking; thinking when asked (`enable_thinking=True`); thinking unless
@@ -131,6 +145,7 @@ _FLASH_VOICES_2025_12 = (
 _TURBO_VOICES = ("Cherry", "Serena", "Ethan", "Chelsie")
 _OPEN_VOICES = ("Ethan", "Chelsie")
 _SELF_HOSTED_VOICES = ("Ethan", "Chelsie", "Aiden")
+"""vLLM-Omni's speakers for the Qwen3-Omni weights (Qwen2.5-Omni has two)."""
 
 _INTL_AND_CN = ("Singapore", "Beijing")
 
@@ -250,6 +265,10 @@ class OmniModelProfile:
     """Largest frame the API keeps, in pixels (frames are scaled down to it)."""
     regions: tuple[str, ...] = ()
     """Regions that serve the family (empty when not documented)."""
+    max_model_len: int | None = None
+    """Self-hosted: the server's `--max-model-len`, which bounds prompt plus
+    answer. Overriding it (`limits={"max_model_len": 32768}`) lowers the
+    context, prompt and answer limits to it."""
     note: str = ""
     """What a user choosing a model should know (e.g. "no longer updated")."""
     uncertain: frozenset[str] = frozenset()
@@ -423,37 +442,106 @@ _SELF_HOSTED_DEFAULTS: dict[str, Any] = {
     "voices_complete": True,
     "open_weights": True,
     "api_model": False,
+    "mixed_media": True,
+    "audio_files_max": None,
+    "audio_files_max_base64": None,
+    "video_files_max": None,
+    "video_files_max_base64": None,
+    "images_max": None,
+    "images_max_base64": None,
     "data_urls_max": None,
+    "data_url_max_bytes": SELF_HOSTED_DATA_URL_MAX_BYTES,
+    "image_max_bytes": 100 * _MB,
+    "audio_max_bytes": 2 * _GB,
+    "video_max_bytes": 2 * _GB,
+    "min_max_tokens": 1,
+    "system_with_audio_output": True,
+    "tool_calling": False,
     "regions": (),
 }
-"""What self-hosting changes: vLLM-Omni's speakers, no Model Studio caps."""
+"""What self-hosting on vLLM-Omni changes: its speakers; no Model Studio caps
+on files, data URLs or mixes of media (vLLM bounds them by tokens and its
+`--limit-mm-per-prompt`); the system message reaches the chat template with
+speech too (Model Studio drops it on the older families); tools only when
+the server is started with a tool parser (`limits={"tool_calling": True}`
+says so)."""
+
+
+def _self_hosted(
+    base: OmniModelProfile, family: str, max_model_len: int, **changes: Any
+) -> OmniModelProfile:
+    """A self-hosted variant of `base`: the server's context bounds both sides."""
+    return dataclasses.replace(
+        base,
+        family=family,
+        context_tokens=max_model_len,
+        max_input_tokens=max_model_len,
+        max_output_tokens=max_model_len,
+        thinking_max_input_tokens=None,
+        max_model_len=max_model_len,
+        uncertain=frozenset(),
+        **{**_SELF_HOSTED_DEFAULTS, **changes},
+    )
+
+
+_QWEN3_MAX_MODEL_LEN = 65_536
+"""The Qwen3-Omni thinker's positions: vLLM's default `--max-model-len`."""
+_QWEN25_MAX_MODEL_LEN = 32_768
+"""The Qwen2.5-Omni thinker's positions."""
+_SERVE = "open weights: serve them with vLLM-Omni"
+_SH_INSTRUCT = _self_hosted(
+    _FLASH,
+    "qwen3-omni-30b-a3b-instruct",
+    _QWEN3_MAX_MODEL_LEN,
+    thinking="none",
+    thinking_controls=frozenset(),
+    max_reasoning_tokens=None,
+    note=_SERVE,
+)
+_SH_THINKING = _self_hosted(
+    _FLASH,
+    "qwen3-omni-30b-a3b-thinking",
+    _QWEN3_MAX_MODEL_LEN,
+    audio_output=False,
+    audio_output_tokens_per_second=None,
+    voices=(),
+    default_voice=None,
+    thinking="default",
+    thinking_controls=frozenset(),
+    note=f"{_SERVE}; text answers, always thinks",
+)
+_SH_CAPTIONER = _self_hosted(
+    _CAPTIONER,
+    "qwen3-omni-30b-a3b-captioner",
+    _QWEN3_MAX_MODEL_LEN,
+    voices=(),
+    default_voice=None,
+    note=f"{_SERVE}; describes one audio file",
+)
+_SH_OPEN_7B = _self_hosted(
+    _OPEN,
+    "qwen2.5-omni-7b",
+    _QWEN25_MAX_MODEL_LEN,
+    voices=_OPEN_VOICES,
+    note=_SERVE,
+)
+_SH_OPEN_3B = dataclasses.replace(_SH_OPEN_7B, family="qwen2.5-omni-3b")
 _SELF_HOSTED: dict[str, OmniModelProfile] = {
-    "qwen2.5-omni-3b": dataclasses.replace(
-        _OPEN,
-        family="qwen2.5-omni-3b",
-        note="open weights only: serve them with vLLM-Omni",
-        **_SELF_HOSTED_DEFAULTS,
-    ),
-    "qwen3-omni-30b-a3b-instruct": dataclasses.replace(
-        _FLASH,
-        family="qwen3-omni-30b-a3b-instruct",
-        thinking="none",
-        thinking_controls=frozenset(),
-        note="open weights only: serve them with vLLM-Omni",
-        **_SELF_HOSTED_DEFAULTS,
-    ),
-    "qwen3-omni-30b-a3b-thinking": dataclasses.replace(
-        _FLASH,
-        family="qwen3-omni-30b-a3b-thinking",
-        audio_output=False,
-        audio_output_tokens_per_second=None,
-        thinking="default",
-        thinking_controls=frozenset(),
-        note="open weights only: serve them with vLLM-Omni; text answers",
-        **{**_SELF_HOSTED_DEFAULTS, "voices": (), "default_voice": None},
-    ),
+    "qwen3-omni-30b-a3b-instruct": _SH_INSTRUCT,
+    "qwen3-omni-30b-a3b-thinking": _SH_THINKING,
+    "qwen3-omni-30b-a3b-captioner": _SH_CAPTIONER,
+    "qwen2.5-omni-7b": _SH_OPEN_7B,
+    "qwen2.5-omni-3b": _SH_OPEN_3B,
 }
-"""Open-weights models that Model Studio does not serve: self-host them."""
+"""Open-weights models as vLLM-Omni serves them (`dialect="vllm-omni"`).
+
+Durations, frame counts and token rates are the weights' own (the facts of
+the API family that serves the same weights); the server's `--max-model-len`
+bounds prompt and answer together."""
+_SELF_HOSTED_ONLY = frozenset(
+    {"qwen2.5-omni-3b", "qwen3-omni-30b-a3b-instruct", "qwen3-omni-30b-a3b-thinking"}
+)
+"""Self-hosted names Model Studio does not serve at all."""
 
 _DATED = re.compile(r"^(?P<base>.+?)-\d{4}-\d{2}-\d{2}$")
 _FAMILY_PREFIXES: tuple[tuple[str, OmniModelProfile], ...] = (
@@ -487,19 +575,29 @@ def _base_name(model: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def get_profile(model: str) -> OmniModelProfile:
+def get_profile(model: str, dialect: Dialect = "dashscope") -> OmniModelProfile:
     """Resolve a model name to its profile, never failing.
 
-    Documented names and their dated snapshots resolve to their family, and
-    so does any name of a known family (`qwen3.5-omni-plus-2026-09-01`).
+    On Model Studio (`dialect="dashscope"`), documented names and their dated
+    snapshots resolve to their family, and so does any name of a known family
+    (`qwen3.5-omni-plus-2026-09-01`); open weights Model Studio does not serve
+    resolve to their self-hosted profile (and warn where the model is made).
     Other names go by family heuristics (`turbo` -> turbo, `2.5-omni` -> the
     open model, anything else -> qwen3-omni-flash) with one warning per
     name, since new Omni models appear faster than this table changes.
+
+    On vLLM-Omni (`dialect="vllm-omni"`) only the self-hosted table counts:
+    `Qwen/Qwen3-Omni-30B-A3B-Instruct` and the other open weights resolve
+    quietly; any other name (a `--served-model-name`) goes by the same kind
+    of heuristics, to the Instruct model by default, with one warning.
     """
     name = _base_name(model)
-    for table in (_TABLE, _SELF_HOSTED):
-        if name in table:
-            return table[name]
+    if dialect == "vllm-omni":
+        return _self_hosted_profile(model, name)
+    if name in _TABLE:
+        return _TABLE[name]
+    if name in _SELF_HOSTED_ONLY:
+        return _SELF_HOSTED[name]
     dated = _DATED.match(name)
     if dated and dated.group("base") in _TABLE:
         return _TABLE[dated.group("base")]
@@ -514,19 +612,42 @@ def get_profile(model: str) -> OmniModelProfile:
         guess = _OPEN
     else:
         guess = _FLASH
+    _warn_guess(model, guess)
+    return guess
+
+
+def _self_hosted_profile(model: str, name: str) -> OmniModelProfile:
+    if name in _SELF_HOSTED:
+        return _SELF_HOSTED[name]
+    if "captioner" in name:
+        guess = _SH_CAPTIONER
+    elif "thinking" in name:
+        guess = _SH_THINKING
+    elif "2.5-omni-3b" in name:
+        guess = _SH_OPEN_3B
+    elif "2.5-omni" in name:
+        guess = _SH_OPEN_7B
+    else:
+        guess = _SH_INSTRUCT
+    _warn_guess(model, guess)
+    return guess
+
+
+def _warn_guess(model: str, guess: OmniModelProfile) -> None:
     logger.warning(
         "Unknown Qwen-Omni model %r: using the limits of %s. Pass `limits=` to "
         "ChatQwenOmni to set this model's own limits.",
         model,
         guess.family,
     )
-    return guess
 
 
-def is_documented(model: str) -> bool:
+def is_documented(model: str, dialect: Dialect = "dashscope") -> bool:
     """Whether `model` (or its family) is in one of the tables, not a guess."""
     name = _base_name(model)
-    if name in _TABLE or name in _SELF_HOSTED:
+    if dialect == "vllm-omni":
+        return name in _SELF_HOSTED
+    if name in _TABLE or name in _SELF_HOSTED_ONLY:
         return True
     dated = _DATED.match(name)
     if dated and dated.group("base") in _TABLE:
@@ -559,25 +680,39 @@ def validate_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
     return changes
 
 
+_TOKEN_LIMITS = ("context_tokens", "max_input_tokens", "max_output_tokens")
+
+
 def with_overrides(
     profile: OmniModelProfile, overrides: Mapping[str, Any]
 ) -> OmniModelProfile:
-    """Return `profile` with some fields replaced, for models newer than the table."""
-    return dataclasses.replace(profile, **validate_overrides(overrides))
+    """Return `profile` with some fields replaced, for models newer than the table.
+
+    A `max_model_len` lowers the token limits not given alongside it to it:
+    a server started with `--max-model-len 32768` takes no more.
+    """
+    changes = validate_overrides(overrides)
+    length = changes.get("max_model_len")
+    if isinstance(length, int) and not isinstance(length, bool):
+        for field in _TOKEN_LIMITS:
+            changes.setdefault(field, min(getattr(profile, field), length))
+    return dataclasses.replace(profile, **changes)
 
 
 def resolve_profile(
-    model: str, limits: Mapping[str, Any] | OmniModelProfile | None = None
+    model: str,
+    limits: Mapping[str, Any] | OmniModelProfile | None = None,
+    dialect: Dialect = "dashscope",
 ) -> OmniModelProfile:
     """The effective profile of a model: the table's, then the user's `limits`.
 
     A whole `OmniModelProfile` replaces the table's entry (no warning for an
     unknown name, since the user described the model); a mapping overrides
-    some fields of it.
+    some fields of it. `dialect` picks the table (see `get_profile`).
     """
     if isinstance(limits, OmniModelProfile):
         return limits
-    profile = get_profile(model)
+    profile = get_profile(model, dialect)
     return with_overrides(profile, limits) if limits else profile
 
 
@@ -817,4 +952,48 @@ def limits_table_markdown() -> str:
         "URL. At most 250 data URLs go in one request (unconfirmed: warned, not "
         "refused). Video files are sampled at 2 frames per second."
     )
+    return "\n".join(lines) + "\n"
+
+
+_SELF_HOSTED_COLUMNS = (
+    'Model (`dialect="vllm-omni"`)',
+    "Speech",
+    "Thinking",
+    "Tools",
+    "Context (`--max-model-len`)",
+    "Audio / video file",
+    "Image sequence",
+    "Notes",
+)
+
+
+def self_hosted_table_markdown() -> str:
+    """Render the README's self-hosted table from the profiles (a test compares)."""
+    lines = [
+        "| " + " | ".join(_SELF_HOSTED_COLUMNS) + " |",
+        "|" + "---|" * len(_SELF_HOSTED_COLUMNS),
+    ]
+    for names, profile in _groups(_SELF_HOSTED):
+        media = (
+            f"≤ {_duration(profile.audio_max_seconds)} / "
+            f"≤ {_duration(profile.video_max_seconds)}"
+            if profile.video_input
+            else f"≤ {_duration(profile.audio_max_seconds)} / no"
+        )
+        frames = (
+            f"{profile.frames_min} to {profile.frames_max:,} frames"
+            if profile.video_input
+            else "no"
+        )
+        row = [
+            _names(names),
+            _speech(profile),
+            _thinking(profile).replace(" ()", ""),
+            "when the server has a tool parser",
+            f"{profile.context_tokens:,}",
+            media,
+            frames,
+            profile.note,
+        ]
+        lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"

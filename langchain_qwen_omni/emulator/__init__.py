@@ -20,6 +20,7 @@ from langchain_qwen_omni.emulator.script import (  # noqa: E402
 )
 from langchain_qwen_omni.emulator.script_http import RemoteScript  # noqa: E402
 from langchain_qwen_omni.emulator.server import OmniEmulator  # noqa: E402
+from langchain_qwen_omni.emulator.vllm_facts import VllmServerOptions  # noqa: E402
 
 __all__ = [
     "Answer",
@@ -30,6 +31,7 @@ __all__ = [
     "RemoteScript",
     "Script",
     "ScriptedCall",
+    "VllmServerOptions",
     "create_app",
     "emulator_process",
 ]

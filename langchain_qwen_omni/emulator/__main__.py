@@ -41,6 +41,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=None,
         help="split the answer text into this many deltas (default: one per word)",
     )
+    parser.add_argument(
+        "--dialect",
+        choices=["dashscope", "vllm-omni"],
+        default="dashscope",
+        help="whose server to play: DashScope's compatible mode, or a self-hosted "
+        "vLLM-Omni server (base URL .../v1)",
+    )
     parser.add_argument("--log-level", default="info", help="uvicorn log level")
     args = parser.parse_args(argv)
     serve(
@@ -52,6 +59,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         answer=args.answer,
         chunk_delay=args.chunk_delay,
         text_pieces=args.text_pieces,
+        dialect=args.dialect,
     )
 
 

@@ -31,6 +31,7 @@ from langchain_qwen_omni.emulator.answers import encode_events, whole_completion
 from langchain_qwen_omni.emulator.errors import EmulatorError, invalid_parameter
 from langchain_qwen_omni.emulator.faults import (
     FAULT_HEADER,
+    Fault,
     fault_response,
     request_fault,
 )
@@ -41,6 +42,8 @@ from langchain_qwen_omni.emulator.script import ScriptMismatchError
 from langchain_qwen_omni.emulator.script_http import SCRIPT_PATH, script_endpoint
 from langchain_qwen_omni.emulator.tools import build_answer
 from langchain_qwen_omni.emulator.validation import validate_request
+from langchain_qwen_omni.emulator.vllm_answers import build_vllm_answer
+from langchain_qwen_omni.emulator.vllm_rules import bad_request, validate_vllm_request
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator
@@ -235,7 +238,7 @@ def _parse_body(raw: bytes) -> tuple[dict[str, Any], EmulatorError | None]:
     )
 
 
-async def _chat_completions(request: Request) -> Response:  # noqa: PLR0911 - one return per way a request ends
+async def _chat_completions(request: Request) -> Response:
     """Record, validate, then stream the answer as server-sent events."""
     received_at = time.monotonic()
     raw = await request.body()
@@ -253,6 +256,18 @@ async def _chat_completions(request: Request) -> Response:  # noqa: PLR0911 - on
         if (response := await fault_response(fault, request)) is not None:
             return response
         fault.apply(options)
+    answer = _vllm_answer if options.dialect == "vllm-omni" else _dashscope_answer
+    return answer(body, error, options, fault, state)
+
+
+def _dashscope_answer(
+    body: dict[str, Any],
+    error: EmulatorError | None,
+    options: EmulatorOptions,
+    fault: Fault | None,
+    state: Any,
+) -> Response:
+    """Answer as DashScope's compatible mode does (see `validation`, `tools`)."""
     try:
         error = error or validate_request(body, options)
         if error is not None:
@@ -277,7 +292,13 @@ async def _chat_completions(request: Request) -> Response:  # noqa: PLR0911 - on
         )
     if not streaming:  # only where the facts let stream=false through
         return JSONResponse(whole_completion(chunks))
-    events = encode_events(chunks)
+    return _event_stream(encode_events(chunks), options, fault, state)
+
+
+def _event_stream(
+    events: list[bytes], options: EmulatorOptions, fault: Fault | None, state: Any
+) -> Response:
+    """Send the answer's events, with the fault's and the options' changes."""
     if fault is not None:
         events = fault.rewrite(events)
     closing = lambda: bool(state.closing)  # noqa: E731 - read at each pause
@@ -289,6 +310,45 @@ async def _chat_completions(request: Request) -> Response:  # noqa: PLR0911 - on
         media_type="text/event-stream",
         headers={"cache-control": "no-cache"},
     )
+
+
+def _vllm_answer(
+    body: dict[str, Any],
+    error: EmulatorError | None,
+    options: EmulatorOptions,
+    fault: Fault | None,
+    state: Any,
+) -> Response:
+    """Answer as a vLLM-Omni server does (see `vllm_rules`, `vllm_answers`)."""
+    try:
+        error = error or validate_vllm_request(body, options)
+        if error is None:
+            answer = build_vllm_answer(
+                body,
+                options,
+                completion_id=f"chatcmpl-{uuid.uuid4().hex}",
+                created=int(time.time()),
+            )
+    except ScriptMismatchError as exc:  # the request contradicts its scripted answer
+        error = exc.error
+    except Exception:  # any body gets an answer in the envelope
+        logger.debug("Refused a body the rules could not read", exc_info=True)
+        error = bad_request("The request body is malformed.")
+    if error is not None:
+        return error_response(error)
+    if isinstance(answer, dict):
+        return JSONResponse(answer)
+    return _event_stream(encode_events(answer), options, fault, state)
+
+
+async def _models(request: Request) -> Response:
+    """The model list of the `vllm-omni` dialect, as vLLM serves it."""
+    options: EmulatorOptions = request.app.state.options
+    if options.dialect != "vllm-omni":
+        return JSONResponse({"error": {"message": "Not Found"}}, status_code=404)
+    name = options.vllm.served_model_name or "Qwen/Qwen3-Omni-30B-A3B-Instruct"
+    model = {"id": name, "object": "model", "owned_by": "vllm", "root": name}
+    return JSONResponse({"object": "list", "data": [model]})
 
 
 async def _stalled(
@@ -331,6 +391,7 @@ def create_app(
         Route(path, _chat_completions, methods=["POST"]) for path in CHAT_PATHS
     ]
     routes.append(Route("/health", _health, methods=["GET"]))
+    routes.append(Route("/v1/models", _models, methods=["GET"]))
     routes.append(
         Route(SCRIPT_PATH, script_endpoint, methods=["GET", "POST", "DELETE"])
     )

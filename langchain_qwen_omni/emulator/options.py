@@ -8,10 +8,15 @@ from typing import Literal
 
 from langchain_qwen_omni.emulator.faults import FaultPlan
 from langchain_qwen_omni.emulator.script import Script
+from langchain_qwen_omni.emulator.vllm_facts import (
+    VllmServerOptions,
+    check_vllm_options,
+)
 
 __all__ = ["EmulatorOptions"]
 
 TranscriptMode = Literal["content", "transcript", "mixed"]
+Dialect = Literal["dashscope", "vllm-omni"]
 
 
 @dataclasses.dataclass
@@ -53,6 +58,12 @@ class EmulatorOptions:
     body unfinished; `None` streams to the end."""
     text_pieces: int | None = None
     """How many deltas the text is split into; `None` means one per word."""
+    dialect: Dialect = "dashscope"
+    """Whose server to play: DashScope's compatible mode, or a self-hosted
+    `vllm serve <weights> --omni` (`"vllm-omni"`, base URL `.../v1`), whose
+    release and start-up flags `vllm` describes."""
+    vllm: VllmServerOptions = dataclasses.field(default_factory=VllmServerOptions)
+    """The vLLM-Omni server's settings, read in the `"vllm-omni"` dialect."""
     faults: FaultPlan = dataclasses.field(
         default_factory=FaultPlan, compare=False, repr=False
     )
@@ -77,6 +88,13 @@ def check_options(options: EmulatorOptions) -> None:
     Separate from `__post_init__` so that runtime changes made through
     `OmniEmulator.configure` are checked too.
     """
+    if options.dialect not in ("dashscope", "vllm-omni"):
+        msg = f"dialect must be 'dashscope' or 'vllm-omni', got {options.dialect!r}"
+        raise ValueError(msg)
+    if not isinstance(options.vllm, VllmServerOptions):
+        msg = f"vllm must be VllmServerOptions, got {type(options.vllm).__name__}"
+        raise TypeError(msg)
+    check_vllm_options(options.vllm)
     if not isinstance(options.script, Script):
         got = type(options.script).__name__
         msg = (

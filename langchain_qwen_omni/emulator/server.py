@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 __all__ = ["OmniEmulator", "banner", "serve"]
 
 API_PREFIX = "/compatible-mode/v1"
+VLLM_API_PREFIX = "/v1"
+"""Where a vLLM server (and the emulator's `vllm-omni` dialect) serves."""
 _BACKLOG = 2048
 _SHUTDOWN_GRACE_SECONDS = 2
 _WILDCARDS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 - naming them, not binding
@@ -67,14 +69,14 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def banner(host: str, port: int) -> str:
+def banner(host: str, port: int, prefix: str = API_PREFIX) -> str:
     """The line `serve` prints: the address bound, and the URL to give clients.
 
     On a wildcard or another non-loopback address the emulator is reachable
     from the network, without authentication, keeping every request it
     receives; the banner says so instead of showing only a loopback URL.
     """
-    base_url = f"http://{_url_host(host)}:{port}{API_PREFIX}"
+    base_url = f"http://{_url_host(host)}:{port}{prefix}"
     if _is_loopback(host):
         return f"Qwen-Omni emulator listening on {base_url}"
     bound = f"[{host}]:{port}" if ":" in host else f"{host or '0.0.0.0'}:{port}"  # noqa: S104 - naming it, not binding it
@@ -285,8 +287,9 @@ class OmniEmulator:
 
     @property
     def base_url(self) -> str:
-        """The OpenAI-compatible base URL to give clients."""
-        return self.url + API_PREFIX
+        """The OpenAI-compatible base URL to give clients (`/v1` for vLLM-Omni)."""
+        vllm = self.options.dialect == "vllm-omni"
+        return self.url + (VLLM_API_PREFIX if vllm else API_PREFIX)
 
     @property
     def running(self) -> bool:
@@ -378,10 +381,12 @@ def serve(
         log_level: uvicorn's log level.
         **options: Fields of `EmulatorOptions`.
     """
-    app = create_app(EmulatorOptions(**options))
+    settings = EmulatorOptions(**options)
+    app = create_app(settings)
     sock = _bind(host, port)
     actual_port = sock.getsockname()[1]
-    sys.stdout.write(banner(host, actual_port) + "\n")
+    prefix = VLLM_API_PREFIX if settings.dialect == "vllm-omni" else API_PREFIX
+    sys.stdout.write(banner(host, actual_port, prefix) + "\n")
     sys.stdout.flush()
     try:
         _uvicorn_server(app, log_level).run(sockets=[sock])

@@ -72,6 +72,7 @@ __all__ = [
     "check_tools",
     "example_from_schema",
     "json_answer",
+    "plan_answer",
     "plan_tool_calls",
     "reasoning_text",
     "tool_arguments",
@@ -683,6 +684,31 @@ def _scripted_text(body: Mapping[str, Any], turn: ScriptedTurn) -> str:
     return turn.answer.content
 
 
+def plan_answer(
+    body: Mapping[str, Any], options: EmulatorOptions
+) -> tuple[list[PlannedCall], str | None, ScriptedTurn | None]:
+    """What to answer: the calls, or the text (`None`: describe the request).
+
+    Takes the next scripted answer, if any, checked against the request;
+    unscripted, the module docstring's rules decide, and `options.answer`
+    replaces any text.
+
+    Raises:
+        ScriptMismatchError: When the request contradicts its scripted answer.
+    """
+    turn = options.script.take(body)
+    text: str | None
+    if turn is None:
+        calls = plan_tool_calls(body)
+        text = None if calls else tool_results_text(body) or json_answer(body)
+        text = text if options.answer is None else options.answer
+    elif turn.answer.kind == "tool_calls":
+        calls, text = _scripted_calls(body, turn), None
+    else:
+        calls, text = [], _scripted_text(body, turn)
+    return calls, text, turn
+
+
 def build_answer(
     body: Mapping[str, Any],
     options: EmulatorOptions,
@@ -704,16 +730,7 @@ def build_answer(
         ScriptMismatchError: When the request contradicts the scripted
             answer it takes (the answer counts as used).
     """
-    turn = options.script.take(body)
-    text: str | None
-    if turn is None:
-        calls = plan_tool_calls(body)
-        text = None if calls else tool_results_text(body) or json_answer(body)
-        text = text if options.answer is None else options.answer
-    elif turn.answer.kind == "tool_calls":
-        calls, text = _scripted_calls(body, turn), None
-    else:
-        calls, text = [], _scripted_text(body, turn)
+    calls, text, turn = plan_answer(body, options)
     if calls:
         empty = dataclasses.replace(options, answer="")
         text_body = {**body, "modalities": ["text"]}

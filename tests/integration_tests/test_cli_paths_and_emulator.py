@@ -132,6 +132,7 @@ def test_emulator_command_passes_its_options_on(runner, monkeypatch):
             "--transcript-mode", "mixed", "--unpadded-audio",
             "--answer", "Fixed words.", "--chunk-delay", "0.05",
             "--text-pieces", "3", "--log-level", "warning",
+            "--dialect", "vllm-omni",
         ],
     )  # fmt: skip
 
@@ -144,6 +145,7 @@ def test_emulator_command_passes_its_options_on(runner, monkeypatch):
         "answer": "Fixed words.",
         "chunk_delay": 0.05,
         "text_pieces": 3,
+        "dialect": "vllm-omni",
     }
 
 

@@ -289,6 +289,22 @@ def test_thinking(capsys):
     assert re.search(r"reasoning tokens: [1-9]\d*", out)
 
 
+def test_self_hosted_vllm(capsys, tmp_path):
+    out_file = tmp_path / "reply.wav"
+    assert run("self_hosted_vllm", "--voice", "Aiden", "--out", str(out_file)) == 0
+
+    out = capsys.readouterr().out
+    assert "vLLM-Omni emulator] I received 1 message (user)." in out
+    assert "Output: text, audio (speaker aiden)." in out
+    assert "Media: 1 image_url, 1 input_audio, 1 video_url." in out
+    assert "Audio in video: on." in out
+    assert "tool call: get_weather {'city': 'emulated city'}" in out
+    assert "returned 'sunny and 24 C in emulated city'" in out
+    info = sf.info(out_file)
+    assert (info.samplerate, info.channels) == (24_000, 1)
+    assert info.duration > 1.0
+
+
 def test_long_video_summary(capsys):
     args = ("--seconds", "90", "--model", "qwen-omni-turbo", "--concurrency", "3")
     assert run("long_video_summary", *args) == 0

@@ -48,7 +48,12 @@ class Replay:
         self.events: list[dict[str, Any]] = []
 
     def stream(
-        self, client: object, body: bytes, assembler: Any, run_manager: Any
+        self,
+        client: object,
+        body: bytes,
+        assembler: Any,
+        run_manager: Any,
+        **options: Any,
     ) -> Iterator[Any]:
         for event in self.events:
             for chunk in assembler.feed(event):
@@ -61,7 +66,12 @@ class Replay:
         yield last
 
     async def astream(
-        self, client: object, body: bytes, assembler: Any, run_manager: Any
+        self,
+        client: object,
+        body: bytes,
+        assembler: Any,
+        run_manager: Any,
+        **options: Any,
     ) -> AsyncIterator[Any]:
         for event in self.events:
             for chunk in assembler.feed(event):
