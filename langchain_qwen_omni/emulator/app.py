@@ -269,7 +269,7 @@ def _dashscope_answer(
 ) -> Response:
     """Answer as DashScope's compatible mode does (see `validation`, `tools`)."""
     try:
-        error = error or validate_request(body, options)
+        error = error or validate_request(body)
         if error is not None:
             return error_response(error)
         streaming = body.get("stream") is True

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from langchain_qwen_omni.emulator.errors import (
     EmulatorError,
@@ -19,9 +19,6 @@ from langchain_qwen_omni.emulator.errors import (
     invalid_parameter,
 )
 from langchain_qwen_omni.emulator.facts import FamilyFacts, facts_for, judge
-
-if TYPE_CHECKING:
-    from langchain_qwen_omni.emulator.options import EmulatorOptions
 
 __all__ = [
     "check_audio_output",
@@ -90,10 +87,9 @@ def _is_number(value: object) -> bool:
 
 
 def check_model(
-    body: Mapping[str, Any], options: EmulatorOptions
+    body: Mapping[str, Any],
 ) -> EmulatorError | None:
     """Realtime models speak over the WebSocket API, not chat completions."""
-    del options
     model = str(body.get("model", "")).lower()
     if model.endswith("-realtime") or "-realtime-" in model:
         return invalid_parameter(  # emulator wording
@@ -107,13 +103,12 @@ def check_model(
 
 
 def check_modalities(
-    body: Mapping[str, Any], options: EmulatorOptions
+    body: Mapping[str, Any],
 ) -> EmulatorError | None:
     """`modalities` is `["text"]` or `["text", "audio"]`; speech only where spoken.
 
     Thinking answers are text only on the families that can think and speak.
     """
-    del options
     modalities = body.get("modalities")
     if modalities is None:
         return None
@@ -142,14 +137,13 @@ def check_modalities(
 
 
 def check_audio_output(
-    body: Mapping[str, Any], options: EmulatorOptions
+    body: Mapping[str, Any],
 ) -> EmulatorError | None:
     """The `audio` parameter of a speech request: voice of the family, `wav`.
 
     A missing `audio` parameter is fine (the family's default voice speaks).
     A voice is refused only where the doc gives the family's whole list.
     """
-    del options
     audio = body.get("audio")
     if not wants_audio(body) or audio is None:
         return None
@@ -229,7 +223,7 @@ def _effort_error(body: Mapping[str, Any], facts: FamilyFacts) -> str | None:
 
 
 def check_thinking(
-    body: Mapping[str, Any], options: EmulatorOptions
+    body: Mapping[str, Any],
 ) -> EmulatorError | None:
     """Thinking controls: only those the family has, each of the right type.
 
@@ -238,7 +232,6 @@ def check_thinking(
     exist on qwen3.8-omni-flash only, where `reasoning_effort` and
     `thinking_budget` exclude each other.
     """
-    del options
     return _refuse(_thinking_error(body, facts_of(body)))
 
 
@@ -246,10 +239,9 @@ def check_thinking(
 
 
 def check_features(
-    body: Mapping[str, Any], options: EmulatorOptions
+    body: Mapping[str, Any],
 ) -> EmulatorError | None:
     """Web search, high-resolution images and multichannel audio, per family."""
-    del options
     facts = facts_of(body)
     model = body.get("model")
     switches = {
@@ -284,7 +276,7 @@ def check_features(
 
 
 def check_max_tokens(
-    body: Mapping[str, Any], options: EmulatorOptions
+    body: Mapping[str, Any],
 ) -> EmulatorError | None:
     """`max_tokens` within `[1, N]`, N the family's output limit.
 
@@ -292,7 +284,6 @@ def check_max_tokens(
     (3.5-plus's 65,536, Qwen2.5's lower bound of 10) refuses nothing, and a
     family without a published limit takes any positive integer.
     """
-    del options
     value = body.get("max_tokens")
     if value is None:
         return None
@@ -324,10 +315,9 @@ def _range_text(name: str, low: float, high: float, closed: tuple[bool, bool]) -
 
 
 def check_sampling(
-    body: Mapping[str, Any], options: EmulatorOptions
+    body: Mapping[str, Any],
 ) -> EmulatorError | None:
     """`temperature` [0, 2), `top_p` (0, 1], `presence_penalty` [-2, 2], `seed`."""
-    del options
     for name, low, high, low_in, high_in in _RANGES:
         value = body.get(name)
         if value is None:

@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 
     from langchain_qwen_omni.emulator.facts import FamilyFacts, MediaKind
     from langchain_qwen_omni.emulator.measure import Measured
-    from langchain_qwen_omni.emulator.options import EmulatorOptions
     from langchain_qwen_omni.emulator.wire import MediaRef, WireMessage, WireRequest
 
 __all__ = [
@@ -74,7 +73,7 @@ def _refuse(message: str | None) -> EmulatorError | None:
 
 
 def check_conversation(
-    body: Mapping[str, Any], options: EmulatorOptions
+    body: Mapping[str, Any],
 ) -> EmulatorError | None:
     """The shape of the conversation: parts the API takes, and who holds what.
 
@@ -83,7 +82,6 @@ def check_conversation(
     one kind", a user message mixes no media kinds; image sequences have as
     many frames as the family takes.
     """
-    del options
     request = read_request(body)
     if request.problems:
         return invalid_parameter(request.problems[0])
@@ -131,7 +129,7 @@ def _message_error(message: WireMessage, facts: FamilyFacts) -> str | None:
 
 
 def check_counts(
-    body: Mapping[str, Any], options: EmulatorOptions
+    body: Mapping[str, Any],
 ) -> EmulatorError | None:
     """Files of each kind per request (by URL and as base64), and data URLs.
 
@@ -140,7 +138,6 @@ def check_counts(
     with fewer as base64. The 250 data URLs per request is an M fact, so
     going over it is accepted (and logged).
     """
-    del options
     request = read_request(body)
     facts = facts_of(body)
     return _refuse(_count_error(request, facts))
@@ -194,13 +191,12 @@ def _kind_count_error(
 
 
 def check_media(
-    body: Mapping[str, Any], options: EmulatorOptions
+    body: Mapping[str, Any],
 ) -> EmulatorError | None:
     """URLs, the data URL cap, formats, decoded sizes, image sides, durations.
 
     Each data URL is decoded once; remote URLs are not fetched.
     """
-    del options
     facts = facts_of(body)
     seen: set[tuple[MediaKind, str]] = set()
     for ref in read_request(body).media():

@@ -802,14 +802,13 @@ def _tool_choice_error(body: Mapping[str, Any]) -> str | None:
 
 
 def check_tools(
-    body: Mapping[str, Any], options: EmulatorOptions
+    body: Mapping[str, Any],
 ) -> EmulatorError | None:
     """Check `tools`, `tool_choice` and `response_format`.
 
     Families without tools (turbo, Qwen2.5, the captioner) refuse `tools`
     with the API's documented message, `The tool call is not supported.`
     """
-    del options
     facts = facts_of(body)
     if (
         body.get("tools")

@@ -17,7 +17,6 @@ from langchain_qwen_omni.emulator.errors import (
     invalid_parameter,
 )
 from langchain_qwen_omni.emulator.facts import judge
-from langchain_qwen_omni.emulator.options import EmulatorOptions
 from langchain_qwen_omni.emulator.params import (
     check_audio_output,
     check_features,
@@ -46,8 +45,11 @@ __all__ = [
     "validate_request",
 ]
 
-Validator = Callable[[Mapping[str, Any], EmulatorOptions], "EmulatorError | None"]
-"""A rule: takes the request body and options, returns an error or `None`."""
+Validator = Callable[[Mapping[str, Any]], "EmulatorError | None"]
+"""A rule: takes the request body, returns an error or `None`.
+
+The API judges a request by its body alone, and so does the emulator: its
+settings change how it answers, never what it accepts."""
 
 NON_STREAM_MESSAGE = (
     "This model only support stream mode, please enable the stream parameter "
@@ -57,10 +59,9 @@ NON_STREAM_MESSAGE = (
 
 
 def check_shape(
-    body: Mapping[str, Any], options: EmulatorOptions
+    body: Mapping[str, Any],
 ) -> EmulatorError | None:
     """Require a model name and a list of messages, which every rule relies on."""
-    del options
     if not isinstance(body.get("model"), str) or not body["model"]:
         return invalid_parameter("Field required: model")
     if not isinstance(body.get("messages"), list) or not body["messages"]:
@@ -69,14 +70,13 @@ def check_shape(
 
 
 def check_stream(
-    body: Mapping[str, Any], options: EmulatorOptions
+    body: Mapping[str, Any],
 ) -> EmulatorError | None:
     """Refuse non-streaming calls with the API's documented message.
 
     qwen3.8-omni-flash is reported (L) to take `stream=false`, so it gets a
     whole `chat.completion` instead.
     """
-    del options
     if body.get("stream") is True:
         return None
     refusal = judge(facts_of(body), "stream_only", NON_STREAM_MESSAGE)
@@ -102,13 +102,11 @@ VALIDATORS: tuple[Validator, ...] = (
 
 
 def validate_request(
-    body: Mapping[str, Any],
-    options: EmulatorOptions,
-    validators: tuple[Validator, ...] = VALIDATORS,
+    body: Mapping[str, Any], validators: tuple[Validator, ...] = VALIDATORS
 ) -> EmulatorError | None:
     """Apply the rules in order and return the first error, or `None`."""
     for validator in validators:
-        error = validator(body, options)
+        error = validator(body)
         if error is not None:
             return error
     return None

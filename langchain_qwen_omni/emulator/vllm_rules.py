@@ -38,10 +38,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from langchain_qwen_omni.emulator.options import EmulatorOptions
+    from langchain_qwen_omni.emulator.vllm_facts import VllmServerOptions
 
 __all__ = [
     "MEDIA_TOKENS",
-    "VLLM_CHECKS",
     "bad_request",
     "estimate_prompt_tokens",
     "requested_speaker",
@@ -122,10 +122,10 @@ def estimate_prompt_tokens(body: Mapping[str, Any]) -> int:
 
 
 def check_shape(
-    body: Mapping[str, Any], options: EmulatorOptions
+    body: Mapping[str, Any], server: VllmServerOptions
 ) -> EmulatorError | None:
     """A model name and a non-empty list of messages with known roles."""
-    served = options.vllm.served_model_name
+    served = server.served_model_name
     model = body.get("model")
     if not isinstance(model, str) or not model:
         return bad_request("Field required: model", param="model")
@@ -144,13 +144,13 @@ def check_shape(
 
 
 def check_stream(
-    body: Mapping[str, Any], options: EmulatorOptions
+    body: Mapping[str, Any], server: VllmServerOptions
 ) -> EmulatorError | None:
     """Stream options need a stream; old releases refuse to stream at all."""
     streaming = body.get("stream") is True
     if body.get("stream_options") is not None and not streaming:
         return bad_request(STREAM_OPTIONS_MESSAGE, param="stream_options")
-    if streaming and not options.vllm.streaming:
+    if streaming and not server.streaming:
         return bad_request(NO_STREAMING_MESSAGE, param="stream")
     return None
 
@@ -179,11 +179,8 @@ def _check_part(part: Mapping[str, Any]) -> str | None:
     return None
 
 
-def check_parts(
-    body: Mapping[str, Any], options: EmulatorOptions
-) -> EmulatorError | None:
+def check_parts(body: Mapping[str, Any]) -> EmulatorError | None:
     """Only vLLM's content parts, raw base64 audio, HTTP or data URLs."""
-    del options
     for part in _user_parts(body):
         if problem := _check_part(part):
             return bad_request(problem, param="messages")
@@ -191,7 +188,7 @@ def check_parts(
 
 
 def check_output(
-    body: Mapping[str, Any], options: EmulatorOptions
+    body: Mapping[str, Any], server: VllmServerOptions
 ) -> EmulatorError | None:
     """`modalities` among text and audio; a speaker the talker knows."""
     modalities = body.get("modalities")
@@ -205,7 +202,7 @@ def check_output(
             "['text', 'audio']",
             param="modalities",
         )
-    speaker = requested_speaker(body, options.vllm.speaker_field)
+    speaker = requested_speaker(body, server.speaker_field)
     model = str(body.get("model"))
     if speaker is not None and speaks(model):
         known = speakers_of(model)
@@ -213,28 +210,28 @@ def check_output(
             return bad_request(
                 f"Speaker {speaker!r} is not supported; available speakers: "
                 f"{', '.join(known)}",
-                param=options.vllm.speaker_field,
+                param=server.speaker_field,
             )
     return None
 
 
 def check_tools(
-    body: Mapping[str, Any], options: EmulatorOptions
+    body: Mapping[str, Any], server: VllmServerOptions
 ) -> EmulatorError | None:
     """`auto` tool choice needs a server started with a tool parser."""
     if not body.get("tools"):
         return None
     choice = body.get("tool_choice", "auto")
-    if choice in (None, "auto") and not options.vllm.auto_tool_choice:
+    if choice in (None, "auto") and not server.auto_tool_choice:
         return bad_request(AUTO_TOOLS_MESSAGE, param="tool_choice")
     return None
 
 
 def check_length(
-    body: Mapping[str, Any], options: EmulatorOptions
+    body: Mapping[str, Any], server: VllmServerOptions
 ) -> EmulatorError | None:
     """The prompt and `max_tokens` must fit in `--max-model-len`."""
-    limit = max_model_len_of(str(body.get("model")), options.vllm)
+    limit = max_model_len_of(str(body.get("model")), server)
     prompt = estimate_prompt_tokens(body)
     wanted = body.get("max_tokens") or body.get("max_completion_tokens") or 0
     if not isinstance(wanted, int) or isinstance(wanted, bool):
@@ -265,11 +262,8 @@ def _silent_inline_video(body: Mapping[str, Any]) -> bool:
     return False
 
 
-def check_video_sound(
-    body: Mapping[str, Any], options: EmulatorOptions
-) -> EmulatorError | None:
+def check_video_sound(body: Mapping[str, Any]) -> EmulatorError | None:
     """`use_audio_in_video` asks for a sound track: a silent video has none."""
-    del options
     kwargs = body.get("mm_processor_kwargs")
     if not isinstance(kwargs, Mapping) or not kwargs.get("use_audio_in_video"):
         return None
@@ -282,25 +276,25 @@ def check_video_sound(
     return None
 
 
-VLLM_CHECKS: tuple[
-    Callable[[Mapping[str, Any], EmulatorOptions], EmulatorError | None], ...
-] = (
-    check_shape,
-    check_stream,
-    check_parts,
-    check_output,
-    check_tools,
-    check_length,
-    check_video_sound,
-)
-"""The checks, in order; the first error wins."""
-
-
 def validate_vllm_request(
     body: Mapping[str, Any], options: EmulatorOptions
 ) -> EmulatorError | None:
-    """Apply the checks in order and return the first error, or `None`."""
-    for check in VLLM_CHECKS:
-        if (error := check(body, options)) is not None:
+    """Apply the checks in order and return the first error, or `None`.
+
+    Some depend on how the server was started (its served name, speaker
+    field, tool parser, `--max-model-len`), as a real server's do.
+    """
+    server = options.vllm
+    checks: tuple[Callable[[], EmulatorError | None], ...] = (
+        lambda: check_shape(body, server),
+        lambda: check_stream(body, server),
+        lambda: check_parts(body),
+        lambda: check_output(body, server),
+        lambda: check_tools(body, server),
+        lambda: check_length(body, server),
+        lambda: check_video_sound(body),
+    )
+    for check in checks:
+        if (error := check()) is not None:
             return error
     return None

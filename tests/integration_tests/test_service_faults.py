@@ -348,7 +348,7 @@ def test_malformed_bodies_get_400_in_the_envelope(
 def test_a_body_the_rules_cannot_read_gets_400_not_500(
     emu: OmniEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken_rule(body: Any, options: Any) -> None:
+    def broken_rule(body: Any) -> None:
         raise OverflowError(body["max_tokens"])
 
     monkeypatch.setattr(

@@ -281,7 +281,7 @@ def test_encode_events_serializes_once_and_ends_with_done() -> None:
 
 def _error_message(body: dict[str, Any]) -> str | None:
     """The refusal's message without the API's `<400> Code: ` prefix."""
-    error = validate_request(body, EmulatorOptions())
+    error = validate_request(body)
     if error is None:
         return None
     assert error.status == 400

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from langchain_qwen_omni.emulator.options import EmulatorOptions
 from langchain_qwen_omni.emulator.rules import check_counts
 from langchain_qwen_omni.emulator.validation import NON_STREAM_MESSAGE, validate_request
 from tests import media
@@ -72,7 +71,7 @@ def body(model: str, *messages: dict[str, Any], **params: Any) -> dict[str, Any]
 
 def refusal(payload: dict[str, Any]) -> str | None:
     """The emulator's refusal without the API's prefix, or `None` if accepted."""
-    error = validate_request(payload, EmulatorOptions())
+    error = validate_request(payload)
     if error is None:
         return None
     assert error.status == 400
@@ -423,7 +422,7 @@ def test_the_data_url_count_is_m_so_more_are_accepted_and_logged(
 ) -> None:
     many = user(*([image(url=TINY)] * 200), *([audio(url=TINY)] * 51))
     with caplog.at_level(logging.INFO, logger="langchain_qwen_omni.emulator"):
-        assert check_counts(body(PLUS, many), EmulatorOptions()) is None
+        assert check_counts(body(PLUS, many)) is None
     assert "Exceeded limit on max data-uri per request: 250" in caplog.text
     assert "data_urls_per_request is M" in caplog.text
 

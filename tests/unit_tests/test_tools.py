@@ -342,7 +342,7 @@ def test_fixed_answer_option_wins_over_json_and_results() -> None:
     ],
 )
 def test_tool_rules(extra: dict[str, Any], message: str) -> None:
-    error = check_tools(_body(**extra), EmulatorOptions())
+    error = check_tools(_body(**extra))
     assert error is not None
     assert error.status == 400
     assert message in error.message
@@ -358,7 +358,7 @@ def test_valid_tool_requests_pass() -> None:
         },
         {"response_format": {"type": "json_object"}},
     ):
-        assert check_tools(_body(**extra), EmulatorOptions()) is None
+        assert check_tools(_body(**extra)) is None
 
 
 # --- the client: bind_tools and the request body ---------------------------------
