@@ -59,9 +59,17 @@ def make_sync_client(params: dict[str, Any]) -> Any:
     return openai_module().OpenAI(**params)
 
 
+_ASYNC_FIRST_USE = ("anyio._backends._asyncio",)
+"""Modules the SDK imports on the event loop the first time it sends a request:
+imported here, with the client, in the worker thread instead."""
+
+
 def make_async_client(params: dict[str, Any]) -> Any:
     """An `openai.AsyncOpenAI` client for `params`, on aiohttp when installed."""
     openai = openai_module()
+    for module in _ASYNC_FIRST_USE:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
     if aiohttp_available():
         return openai.AsyncOpenAI(**params, http_client=openai.DefaultAioHttpClient())
     return openai.AsyncOpenAI(**params)

@@ -10,6 +10,9 @@ import re
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+# Imported here, not on the event loop: langchain-core imports the tracers the
+# first time a call configures its callbacks, inside `ainvoke`.
+import langchain_core.tracers.langchain  # noqa: F401
 from langchain_core.language_models import BaseChatModel, LangSmithParams
 from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
 from langchain_core.output_parsers.openai_tools import (
