@@ -31,7 +31,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 type: $(STAMP)
-	$(BIN)/mypy langchain_qwen_omni tests cookbook
+	$(BIN)/mypy langchain_qwen_omni tests cookbook benchmarks
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import re
-import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from langchain_qwen_omni.emulator.process import listening_process
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 PIECE = 4800
 """Bytes of PCM per speech delta: 0.1 s, as the API sends."""
 WORDS_PER_MINUTE = 150
-_LISTENING = re.compile(r"(http://\S+/compatible-mode/v1)")
 
 
 def answer_text(seconds: float, words: int | None = None) -> str:
@@ -56,22 +55,9 @@ def speech_emulator(
         command += ["--words", str(words)]
     if transcript:
         command.append("--transcript")
-    process = subprocess.Popen(  # noqa: S603 - our own module, no shell
-        command,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
-    try:
-        for line in process.stdout or ():
-            if match := _LISTENING.search(line):
-                yield match.group(1)
-                return
-        msg = "the emulator process exited before listening"
-        raise RuntimeError(msg)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    repository = Path(__file__).resolve().parent.parent
+    with listening_process(command, cwd=repository) as base_url:
+        yield base_url
 
 
 def main() -> None:

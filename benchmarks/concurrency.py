@@ -17,7 +17,7 @@ import asyncio
 import json
 import statistics
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import openai
 
@@ -28,6 +28,8 @@ from langchain_qwen_omni.emulator import emulator_process
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
+
+    from langchain_core.language_models import LanguageModelInput
 
 SIZES = {64: 1.3, 256: 2.5}  # requests: target
 EVENTS = 20
@@ -75,7 +77,7 @@ async def _measure(base_url: str, rounds: int) -> dict[str, dict[int, tuple]]:
         return await asyncio.gather(*(raw(p) for p in prompts))
 
     async def omni_batch(prompts: list[str]) -> object:
-        answers = await model.abatch(prompts)
+        answers = await model.abatch(cast("list[LanguageModelInput]", prompts))
         if len(answers) != len(prompts):
             msg = "abatch lost answers"
             raise AssertionError(msg)

@@ -111,7 +111,7 @@ def _scenario(name: str, base_url: str) -> Callable[[], int]:  # noqa: C901
 
     def chain() -> int:
         pipeline = ChatPromptTemplate.from_messages([("human", "{q}")]) | model
-        total = None
+        total: Any = None
         for chunk in pipeline.stream({"q": PROMPT}):
             total = chunk if total is None else total + chunk
         assert total is not None

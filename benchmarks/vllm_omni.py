@@ -35,7 +35,7 @@ import io
 import statistics
 import sys
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import openai
 import soundfile as sf
@@ -45,6 +45,8 @@ from langchain_qwen_omni import ChatQwenOmni, OmniAudio
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from langchain_core.language_models import LanguageModelInput
 
 QUESTIONS = (
     "Introduce yourself in two sentences.",
@@ -165,7 +167,10 @@ async def _throughput(
     raw = await asyncio.gather(*(one_raw(p) for p in prompts))
     raw_wall = time.perf_counter() - start
     start = time.perf_counter()
-    answers = await llm.abatch(prompts, config={"max_concurrency": args.concurrency})
+    answers = await llm.abatch(
+        cast("list[LanguageModelInput]", prompts),
+        config={"max_concurrency": args.concurrency},
+    )
     ours_wall = time.perf_counter() - start
     speech = sum(OmniAudio.from_message(a).duration for a in answers)
     raw_speech = sum(t.audio_seconds for t in raw)

@@ -18,7 +18,7 @@ from langchain_qwen_omni._request import Media, OmniRequest, Params, Text, Turn
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["request_body", "wire_message", "wire_part"]
+__all__ = ["PARAMS", "request_body", "wire_message", "wire_part"]
 
 
 def _item_url(item: Media) -> str:
@@ -72,7 +72,7 @@ def wire_message(
     return {"role": turn.role, "content": [part_writer(part) for part in turn.parts]}
 
 
-_PARAMS = (
+PARAMS = (
     "temperature",
     "top_p",
     "max_tokens",
@@ -99,7 +99,7 @@ def _params_body(params: Params) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if params.stream_usage:
         body["stream_options"] = {"include_usage": True}
-    for name in _PARAMS:
+    for name in PARAMS:
         value = getattr(params, name)
         if value is not None:
             body[name] = list(value) if isinstance(value, tuple) else value

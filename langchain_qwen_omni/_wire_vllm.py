@@ -36,6 +36,7 @@ from typing import Any
 
 from langchain_qwen_omni._codec import data_url
 from langchain_qwen_omni._request import Media, OmniRequest, Params, Text, Turn
+from langchain_qwen_omni._wire import PARAMS as DASHSCOPE_PARAMS
 from langchain_qwen_omni._wire import wire_message
 
 __all__ = [
@@ -49,27 +50,10 @@ DEFAULT_VOICE_FIELDS = ("speaker", "audio.voice")
 """Where the voice goes by default: the field vLLM-Omni front ends read, and
 OpenAI's; a server ignores the one it does not know."""
 
-_PARAMS = (
-    "temperature",
-    "top_p",
-    "max_tokens",
-    "seed",
-    "stop",
-    "presence_penalty",
-    "n",
-    "thinking_budget",
-    "reasoning_effort",
-    "preserve_thinking",
-    "enable_search",
-    "search_options",
-    "vl_high_resolution_images",
-    "tools",
-    "tool_choice",
-    "parallel_tool_calls",
-    "response_format",
-)
-"""Parameters sent under their own name when set (vLLM ignores the ones it
-does not know; the rules refuse most DashScope-only ones for open weights)."""
+_PARAMS = tuple(name for name in DASHSCOPE_PARAMS if name != "enable_thinking")
+"""Parameters sent under their own name when set: DashScope's, but thinking goes
+in `chat_template_kwargs` (vLLM ignores the ones it does not know; the rules
+refuse most DashScope-only ones for open weights)."""
 _MERGED = ("mm_processor_kwargs", "chat_template_kwargs")
 """Objects this writer fills in part, merged with the user's own (theirs win)."""
 

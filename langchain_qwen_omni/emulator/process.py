@@ -15,9 +15,10 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import os
     from collections.abc import Iterator
 
-__all__ = ["emulator_process"]
+__all__ = ["emulator_process", "listening_process"]
 
 _LISTENING = re.compile(r"(http://\S+/compatible-mode/v1)")
 
@@ -38,7 +39,23 @@ def emulator_process(*args: str) -> Iterator[str]:
         *("--port", "0", "--log-level", "warning"),
         *args,
     ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # noqa: S603  # our own module, no shell
+    with listening_process(command) as base_url:
+        yield base_url
+
+
+@contextlib.contextmanager
+def listening_process(
+    command: list[str], *, cwd: str | os.PathLike[str] | None = None
+) -> Iterator[str]:
+    """Run an emulator command; yield the base URL its banner prints.
+
+    Shared by `emulator_process` and variants of the emulator (benchmarks
+    serve their own answers the same way).
+
+    Raises:
+        RuntimeError: If the process exits before it listens.
+    """
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=cwd)  # noqa: S603  # our own module, no shell
     try:
         for line in process.stdout or ():
             if match := _LISTENING.search(line):
