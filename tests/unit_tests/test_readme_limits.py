@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from langchain_qwen_omni.profiles import (
-    known_models,
+from langchain_qwen_omni.model_tables import (
     limits_table_markdown,
     models_table_markdown,
 )
+from langchain_qwen_omni.profiles import known_models
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -25,7 +25,7 @@ def test_readme_tables_match_the_profiles(marker: str, render) -> None:
     table = text.split(start, 1)[1].split(end, 1)[0]
     assert table == render(), (
         f"README.md's {marker} is out of date: replace the lines between its "
-        f"markers with profiles.{render.__name__}()."
+        f"markers with model_tables.{render.__name__}()."
     )
 
 

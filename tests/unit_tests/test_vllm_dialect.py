@@ -24,12 +24,12 @@ from langchain_qwen_omni import (
     video_frames_block,
 )
 from langchain_qwen_omni.chat_models import VLLM_OMNI_BASE_URL
+from langchain_qwen_omni.model_tables import self_hosted_table_markdown
 from langchain_qwen_omni.profiles import (
     SELF_HOSTED_DATA_URL_MAX_BYTES,
     get_profile,
     resolve_profile,
     self_hosted_models,
-    self_hosted_table_markdown,
 )
 from tests import media
 
