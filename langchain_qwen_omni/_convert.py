@@ -63,7 +63,7 @@ from langchain_qwen_omni._probe import (
     kind_of,
     mime_for_kind,
     sniff_mime_type,
-    video_sound,
+    video_facts,
 )
 from langchain_qwen_omni._request import Media, Part, Role, Text, Turn
 from langchain_qwen_omni.errors import OmniInputError
@@ -527,6 +527,21 @@ class _Measured:
     height: int | None = None
     has_audio: bool | None = None
 
+    def media(self, kind: Kind, where: str, **more: Any) -> Media:
+        """The typed item these measures describe, found at `where`."""
+        return Media(
+            kind,
+            where,
+            b64=self.b64,
+            mime_type=self.mime_type,
+            size=self.size,
+            seconds=self.seconds,
+            width=self.width,
+            height=self.height,
+            has_audio=self.has_audio,
+            **more,
+        )
+
 
 class _MediaReader:
     """Media of one `convert_messages` call: each source read and measured once.
@@ -618,32 +633,14 @@ class _MediaReader:
                 "webp, ...)."
             )
             raise OmniInputError(msg)
-        return Media(
-            "image",
-            where,
-            b64=measured.b64,
-            mime_type=measured.mime_type,
-            size=measured.size,
-            width=measured.width,
-            height=measured.height,
-        )
+        return measured.media("image", where)
 
     def video(self, source: _Source, where: str) -> Media:
         """A video file item: remote, or inline with its duration."""
         measured, url = self._inline(source, "video", where)
         if measured is None:
             return Media("video", where, url=url, mime_type=source.mime_type)
-        return Media(
-            "video",
-            where,
-            b64=measured.b64,
-            mime_type=measured.mime_type,
-            size=measured.size,
-            seconds=measured.seconds,
-            width=measured.width,
-            height=measured.height,
-            has_audio=measured.has_audio,
-        )
+        return measured.media("video", where)
 
     def audio(
         self, source: _Source, where: str, given_format: str | None = None
@@ -664,15 +661,7 @@ class _MediaReader:
             raise OmniInputError(msg)
         if measured is None:
             return Media("audio", where, url=url, mime_type=mime, audio_format=fmt)
-        return Media(
-            "audio",
-            where,
-            b64=measured.b64,
-            mime_type=mime,
-            audio_format=fmt,
-            size=measured.size,
-            seconds=measured.seconds,
-        )
+        return measured.media("audio", where, audio_format=fmt)
 
 
 def _read_file(path: str, where: str) -> bytes:
@@ -716,7 +705,7 @@ def _measure(  # noqa: PLR0913 - the facts of one medium, gathered in one place
     if kind == "audio":
         seconds = audio_duration(data)
         return _Measured(b64, size, mime, sniffed is not None, seconds=seconds)
-    seconds, frame, has_audio = video_sound(data)
+    seconds, frame, has_audio = video_facts(data)
     width, height = frame or (None, None)
     return _Measured(
         b64,

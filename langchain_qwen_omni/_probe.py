@@ -18,7 +18,7 @@ import re
 import struct
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +26,7 @@ __all__ = [
     "AUDIO_FORMATS",
     "SNIFF_BYTES",
     "Kind",
+    "VideoFacts",
     "audio_duration",
     "audio_format",
     "guess_mime_from_name",
@@ -36,7 +37,6 @@ __all__ = [
     "sniff_mime_type",
     "video_duration",
     "video_facts",
-    "video_sound",
 ]
 
 Kind = Literal["image", "audio", "video"]
@@ -381,43 +381,35 @@ def audio_duration(data: bytes) -> float | None:
         if not info.samplerate:
             return None
         return float(info.frames) / float(info.samplerate)
-    return _av_duration(data)
+    return video_facts(data).seconds
 
 
 def video_duration(data: bytes) -> float | None:
     """Seconds of a video file via PyAV; `None` without PyAV or on failure."""
-    return video_facts(data)[0]
+    return video_facts(data).seconds
 
 
-def video_facts(data: bytes) -> tuple[float | None, tuple[int, int] | None]:
-    """Seconds and frame size of a video file, read in one pass over its header.
+class VideoFacts(NamedTuple):
+    """What a video file's header tells; `None` where it cannot be told."""
 
-    `(None, None)` without PyAV or when the container cannot be read.
+    seconds: float | None
+    size: tuple[int, int] | None
+    """Width and height of the first video stream's frames."""
+    has_sound: bool | None
+    """Whether a sound track exists."""
+
+
+_UNKNOWN_VIDEO = VideoFacts(None, None, None)
+
+
+def video_facts(data: bytes) -> VideoFacts:
+    """Duration, frame size and sound of a media file, in one pass over its header.
+
+    All `None` without PyAV or when the container cannot be read.
     """
-    seconds, size, _ = _av_facts(data)
-    return seconds, size
-
-
-def video_sound(
-    data: bytes,
-) -> tuple[float | None, tuple[int, int] | None, bool | None]:
-    """Seconds, frame size and whether a sound track exists, in one header pass.
-
-    `(None, None, None)` without PyAV or when the container cannot be read.
-    """
-    return _av_facts(data)
-
-
-def _av_duration(data: bytes) -> float | None:
-    return _av_facts(data)[0]
-
-
-def _av_facts(
-    data: bytes,
-) -> tuple[float | None, tuple[int, int] | None, bool | None]:
     av = _load_av()
     if av is None:
-        return None, None, None
+        return _UNKNOWN_VIDEO
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
             size = next(
@@ -430,7 +422,8 @@ def _av_facts(
             )
             sound = bool(container.streams.audio)
             if container.duration is not None:
-                return float(container.duration) / float(av.time_base), size, sound
+                seconds = float(container.duration) / float(av.time_base)
+                return VideoFacts(seconds, size, sound)
             durations = [
                 float(stream.duration * stream.time_base)
                 for stream in container.streams
@@ -438,8 +431,8 @@ def _av_facts(
             ]
     except (av.FFmpegError, ValueError, OSError):
         logger.debug("PyAV could not read the media", exc_info=True)
-        return None, None, None
-    return (max(durations) if durations else None), size, sound
+        return _UNKNOWN_VIDEO
+    return VideoFacts(max(durations, default=None), size, sound)
 
 
 @lru_cache(maxsize=1)

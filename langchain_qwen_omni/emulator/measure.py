@@ -18,11 +18,9 @@ import base64
 import binascii
 import collections
 import dataclasses
-import io
 import logging
 import threading
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from langchain_qwen_omni import _probe
 
@@ -154,36 +152,7 @@ _CACHE = _MeasureCache(_CACHE_BUDGET_CHARS)
 
 
 def _video_facts(data: bytes) -> tuple[float | None, int | None, int | None]:
-    """Duration and frame size of a video file via PyAV; `None`s without it."""
-    av = _load_av()
-    if av is None:
-        return None, None, None
-    try:
-        with av.open(io.BytesIO(data), mode="r") as container:
-            durations = [
-                float(stream.duration * stream.time_base)
-                for stream in container.streams
-                if stream.duration is not None and stream.time_base is not None
-            ]
-            seconds = (
-                float(container.duration) / float(av.time_base)
-                if container.duration is not None
-                else max(durations, default=None)
-            )
-            if not container.streams.video:
-                return seconds, None, None
-            context = container.streams.video[0].codec_context
-            return seconds, int(context.width) or None, int(context.height) or None
-    except (av.FFmpegError, ValueError, OSError):
-        logger.debug("PyAV could not read the video", exc_info=True)
-        return None, None, None
-
-
-@lru_cache(maxsize=1)
-def _load_av() -> Any:  # the optional module itself
-    """Import PyAV once; without it videos are not measured."""
-    try:
-        import av  # noqa: PLC0415  # optional and heavy: imported on first use
-    except ImportError:
-        return None
-    return av
+    """Duration and frame size of a video file (the shared PyAV probe)."""
+    seconds, size, _ = _probe.video_facts(data)
+    width, height = size or (None, None)
+    return seconds, width, height

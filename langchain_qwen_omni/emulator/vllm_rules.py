@@ -257,7 +257,7 @@ def _silent_inline_video(body: Mapping[str, Any]) -> bool:
             data = base64.b64decode(url.partition(",")[2], validate=True)
         except binascii.Error:
             continue
-        if _probe.video_sound(data)[2] is False:
+        if _probe.video_facts(data).has_sound is False:
             return True
     return False
 
