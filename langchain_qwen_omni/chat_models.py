@@ -799,6 +799,10 @@ class ChatQwenOmni(BaseChatModel):
                 params[name] = value
         return params
 
+    def _settings(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Request parameters: the fields, then `model_kwargs`, then the call's."""
+        return {**self._field_params(), **self.model_kwargs, **kwargs}
+
     def _build_request(
         self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any
     ) -> OmniRequest:
@@ -808,7 +812,7 @@ class ChatQwenOmni(BaseChatModel):
         keywords (e.g. from `bind`, or `invoke(..., voice="Tina")`); each is
         checked against the profile of the model the call names.
         """
-        settings = {**self._field_params(), **self.model_kwargs, **kwargs}
+        settings = self._settings(kwargs)
         if stop:
             settings["stop"] = stop
         model = str(settings.pop("model", self.model))
@@ -1032,8 +1036,7 @@ class ChatQwenOmni(BaseChatModel):
             return False
         if kwargs.get("tool_choice") == "none":
             return False
-        settings = {**self._field_params(), **self.model_kwargs, **kwargs}
-        return build_params(settings).speech
+        return build_params(self._settings(kwargs)).speech
 
     def _prepare(
         self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any

@@ -488,12 +488,17 @@ def _extra_file_repairs(
                 "sets by URL."
             )
             raise OmniInputError(msg)
+        how = (
+            "as text (a transcript: audio_block(..., transcript=...))"
+            if item.kind == "audio"
+            else "as text (a description)"
+        )
         yield Repair(
             "extra_files",
             turns[position].index,
             f"{item.where}: {profile.family} takes {limit}, and a later message "
-            f"holds one. Send the earlier {item.kind} as text (a transcript: "
-            "audio_block(..., transcript=...)), or start a new conversation.",
+            f"holds one. Send the earlier {item.kind} {how}, or start a new "
+            "conversation.",
             media=(item.kind,),
         )
 
