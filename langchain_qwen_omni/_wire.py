@@ -18,7 +18,7 @@ from langchain_qwen_omni._request import Media, OmniRequest, Params, Text, Turn
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["PARAMS", "request_body", "wire_message", "wire_part"]
+__all__ = ["PARAMS", "request_body", "set_params", "wire_message", "wire_part"]
 
 
 def _item_url(item: Media) -> str:
@@ -95,14 +95,19 @@ PARAMS = (
 """Parameters sent under their own name when set, as given (lists as lists)."""
 
 
+def set_params(params: Params, names: tuple[str, ...]) -> dict[str, Any]:
+    """The parameters among `names` that are set, as given (tuples as lists)."""
+    return {
+        name: list(value) if isinstance(value, tuple) else value
+        for name in names
+        if (value := getattr(params, name)) is not None
+    }
+
+
 def _params_body(params: Params) -> dict[str, Any]:
-    body: dict[str, Any] = {}
+    body = set_params(params, PARAMS)
     if params.stream_usage:
         body["stream_options"] = {"include_usage": True}
-    for name in PARAMS:
-        value = getattr(params, name)
-        if value is not None:
-            body[name] = list(value) if isinstance(value, tuple) else value
     if params.speech:
         body["modalities"] = list(params.modalities)
         body["audio"] = {"voice": params.voice, "format": params.audio_format}

@@ -37,7 +37,7 @@ from typing import Any
 from langchain_qwen_omni._codec import data_url
 from langchain_qwen_omni._request import Media, OmniRequest, Params, Text, Turn
 from langchain_qwen_omni._wire import PARAMS as DASHSCOPE_PARAMS
-from langchain_qwen_omni._wire import wire_message
+from langchain_qwen_omni._wire import set_params, wire_message
 
 __all__ = [
     "DEFAULT_VOICE_FIELDS",
@@ -119,11 +119,7 @@ def _set_path(body: dict[str, Any], path: str, value: Any) -> None:
 
 
 def _params_body(params: Params, options: VllmOptions) -> dict[str, Any]:
-    body: dict[str, Any] = {"modalities": list(params.modalities)}
-    for name in _PARAMS:
-        value = getattr(params, name)
-        if value is not None:
-            body[name] = list(value) if isinstance(value, tuple) else value
+    body = {"modalities": list(params.modalities), **set_params(params, _PARAMS)}
     if params.enable_thinking is not None:
         body["chat_template_kwargs"] = {"enable_thinking": params.enable_thinking}
     if params.speech and params.voice is not None:
