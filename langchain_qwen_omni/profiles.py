@@ -589,8 +589,24 @@ def get_profile(model: str, dialect: Dialect = "dashscope") -> OmniModelProfile:
     of heuristics, to the Instruct model by default, with one warning.
     """
     name = _base_name(model)
+    found = _documented_profile(name, dialect)
+    if found is not None:
+        return found
+    guesses, default = _GUESSES[dialect]
+    guess = next((profile for part, profile in guesses if part in name), default)
+    logger.warning(
+        "Unknown Qwen-Omni model %r: using the limits of %s. Pass `limits=` to "
+        "ChatQwenOmni to set this model's own limits.",
+        model,
+        guess.family,
+    )
+    return guess
+
+
+def _documented_profile(name: str, dialect: Dialect) -> OmniModelProfile | None:
+    """The profile a table gives `name` (or its family), `None` if a guess."""
     if dialect == "vllm-omni":
-        return _self_hosted_profile(model, name)
+        return _SELF_HOSTED.get(name)
     if name in _TABLE:
         return _TABLE[name]
     if name in _SELF_HOSTED_ONLY:
@@ -598,58 +614,36 @@ def get_profile(model: str, dialect: Dialect = "dashscope") -> OmniModelProfile:
     dated = _DATED.match(name)
     if dated and dated.group("base") in _TABLE:
         return _TABLE[dated.group("base")]
-    for prefix, profile in _FAMILY_PREFIXES:
-        if name.startswith(prefix):
-            return profile
-    if "captioner" in name:
-        guess = _CAPTIONER
-    elif "turbo" in name:
-        guess = _TURBO
-    elif "2.5-omni" in name:
-        guess = _OPEN
-    else:
-        guess = _FLASH
-    _warn_guess(model, guess)
-    return guess
-
-
-def _self_hosted_profile(model: str, name: str) -> OmniModelProfile:
-    if name in _SELF_HOSTED:
-        return _SELF_HOSTED[name]
-    if "captioner" in name:
-        guess = _SH_CAPTIONER
-    elif "thinking" in name:
-        guess = _SH_THINKING
-    elif "2.5-omni-3b" in name:
-        guess = _SH_OPEN_3B
-    elif "2.5-omni" in name:
-        guess = _SH_OPEN_7B
-    else:
-        guess = _SH_INSTRUCT
-    _warn_guess(model, guess)
-    return guess
-
-
-def _warn_guess(model: str, guess: OmniModelProfile) -> None:
-    logger.warning(
-        "Unknown Qwen-Omni model %r: using the limits of %s. Pass `limits=` to "
-        "ChatQwenOmni to set this model's own limits.",
-        model,
-        guess.family,
+    return next(
+        (profile for prefix, profile in _FAMILY_PREFIXES if name.startswith(prefix)),
+        None,
     )
+
+
+_GUESSES: dict[
+    Dialect, tuple[tuple[tuple[str, OmniModelProfile], ...], OmniModelProfile]
+] = {
+    "dashscope": (
+        (("captioner", _CAPTIONER), ("turbo", _TURBO), ("2.5-omni", _OPEN)),
+        _FLASH,
+    ),
+    "vllm-omni": (
+        (
+            ("captioner", _SH_CAPTIONER),
+            ("thinking", _SH_THINKING),
+            ("2.5-omni-3b", _SH_OPEN_3B),
+            ("2.5-omni", _SH_OPEN_7B),
+        ),
+        _SH_INSTRUCT,
+    ),
+}
+"""Names no table knows: the first family whose mark the name holds, else the
+default (each dialect's most common model)."""
 
 
 def is_documented(model: str, dialect: Dialect = "dashscope") -> bool:
     """Whether `model` (or its family) is in one of the tables, not a guess."""
-    name = _base_name(model)
-    if dialect == "vllm-omni":
-        return name in _SELF_HOSTED
-    if name in _TABLE or name in _SELF_HOSTED_ONLY:
-        return True
-    dated = _DATED.match(name)
-    if dated and dated.group("base") in _TABLE:
-        return True
-    return any(name.startswith(prefix) for prefix, _ in _FAMILY_PREFIXES)
+    return _documented_profile(_base_name(model), dialect) is not None
 
 
 def validate_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
