@@ -54,6 +54,7 @@ from langchain_qwen_omni._codec import (
     parse_data_url,
     url_scheme,
 )
+from langchain_qwen_omni._lru import SizedLru
 from langchain_qwen_omni._probe import (
     SNIFF_BYTES,
     Kind,
@@ -543,17 +544,24 @@ class _Measured:
         )
 
 
-class _MediaReader:
-    """Media of one `convert_messages` call: each source read and measured once.
+MEASURES: SizedLru[tuple[str, str, str | None], _Measured] = SizedLru(64 * 1024 * 1024)
+"""Inline media measured in this process, by their text (base64 or data URL),
+the kind they were measured as and the type their block gave.
 
-    Local files are cached by path, base64 strings by identity (an agent's
-    history repeats the very same string objects), each with the kind it
-    was measured as. Only the measures and the base64 are kept, not the
-    decoded bytes.
+An agent sends its whole history on every turn: each medium is decoded and
+probed once, not once per call. Only the measures and the base64 are kept
+(about 64 MiB of base64 at most), never the decoded bytes."""
+
+
+class _MediaReader:
+    """Reads and measures the media of one conversation.
+
+    Base64 and data URLs go through `MEASURES`; a local file is read once per
+    call, since it may change between calls.
     """
 
     def __init__(self) -> None:
-        self._measured: dict[tuple[object, str], tuple[object, _Measured]] = {}
+        self._files: dict[tuple[str, Kind], _Measured] = {}
 
     # -- reading
     def head(self, source: _Source, where: str) -> bytes | None:
@@ -582,20 +590,11 @@ class _MediaReader:
         """Measure inline or local media; for a remote URL, `(None, url)`."""
         label = source.mime_type
         if source.path is not None:
-            key: tuple[object, str] = (source.path, kind)
-            if (cached := self._measured.get(key)) is not None:
-                return cached[1], None
-            data = _read_file(source.path, where)
-            measured = _measure(
-                b64encode(data), data, len(data), kind, label=label, where=where
-            )
-            self._measured[key] = (source.path, measured)
-            return measured, None
+            return self._file(source.path, kind, label, where), None
         given = source.b64 if source.b64 is not None else source.url or ""
-        key = (id(given), kind)
-        cached = self._measured.get(key)
-        if cached is not None and cached[0] is given:
-            return cached[1], None
+        key = (kind, given, label)  # a label decides what content cannot
+        if (cached := MEASURES.get(key)) is not None:
+            return cached, None
         payload = source.b64
         if payload is None:
             if check_media_url(given, kind, where) == "remote":
@@ -618,8 +617,18 @@ class _MediaReader:
             measured = _measure(
                 clean, full, measured.size, kind, label=label, where=where
             )
-        self._measured[key] = (given, measured)
+        MEASURES.put(key, measured, len(given))
         return measured, None
+
+    def _file(self, path: str, kind: Kind, label: str | None, where: str) -> _Measured:
+        """A local file's measures, read once per call (it may change between)."""
+        key = (path, kind)
+        if (cached := self._files.get(key)) is None:
+            data = _read_file(path, where)
+            cached = self._files[key] = _measure(
+                b64encode(data), data, len(data), kind, label=label, where=where
+            )
+        return cached
 
     def image(self, source: _Source, where: str) -> Media:
         """An image item: remote, or inline with its type and size."""

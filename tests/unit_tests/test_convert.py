@@ -10,6 +10,7 @@ import pytest
 from langchain_core.language_models._utils import _normalize_messages
 from langchain_core.messages import (
     AIMessage,
+    BaseMessage,
     ChatMessage,
     FunctionMessage,
     HumanMessage,
@@ -627,3 +628,27 @@ def test_a_local_path_not_sealed_here_is_never_read(
     url = part(image_block(secret))["image_url"]["url"]
     assert url.startswith("data:image/png;base64,")
     assert reads == [str(secret)]
+
+
+# --------------------------------------------- media measured once per process
+def test_a_history_resent_every_turn_is_decoded_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[int] = []
+    real = _convert.check_base64  # type: ignore[attr-defined]
+
+    def counting(data: str, **kwargs: Any) -> Any:
+        calls.append(len(data))
+        return real(data, **kwargs)
+
+    monkeypatch.setattr(_convert, "check_base64", counting)
+    history: list[BaseMessage] = [
+        HumanMessage(content_blocks=[audio_block(media.wav(0.5))]),
+        HumanMessage("What is it?"),
+    ]
+    first = convert_messages(history)
+    history += [AIMessage("A tone."), HumanMessage("Louder?")]
+    second = convert_messages(history)
+    assert len(calls) == 1  # the second turn reuses the first turn's measures
+    assert second[0].media == first[0].media
+    assert second[0].media[0].seconds == pytest.approx(0.5)
