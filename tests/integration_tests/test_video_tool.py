@@ -41,7 +41,10 @@ from langchain_qwen_omni.tools import (
     VideoDescription,
     _explained,
     _Job,
+    _Options,
+    _prepare,
     _url_plan,
+    _Workspace,
     create_video_describer,
 )
 from tests import media
@@ -159,6 +162,20 @@ def test_short_video_is_sent_whole(turbo, videos, emu) -> None:
     assert end == pytest.approx(4.0)
     assert message.content == result.answer
     assert "Media: 1 video_url." in result.answer
+
+
+def test_a_whole_file_is_encoded_once_while_preparing(turbo, videos) -> None:
+    # The data URL is made with the rest of the blocking work (in the worker
+    # thread on the async path); the part's request reuses it, unchanged.
+    options = _Options(turbo, (videos,), 1, "auto")
+    workspace = _Workspace()
+    try:
+        job = _prepare(options, DescribeVideoInput(video="short.mp4"), workspace)
+    finally:
+        workspace.close()
+    encoded = base64.b64encode((videos / "short.mp4").read_bytes()).decode()
+    assert job.whole_url == f"data:;base64,{encoded}"
+    assert job.media_block(0)["video_url"]["url"] is job.whole_url
 
 
 def test_long_video_is_cut_into_segments_that_fit(turbo, videos, emu) -> None:
