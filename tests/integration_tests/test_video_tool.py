@@ -392,6 +392,31 @@ def test_artifact_holds_speech_and_summed_usage(videos, emu) -> None:
     assert result.video == "long.mp4"
 
 
+async def test_async_speech_is_decoded_off_the_event_loop(
+    videos, emu, monkeypatch
+) -> None:
+    speaker = ChatQwenOmni(
+        model="qwen-omni-turbo",
+        base_url=emu.base_url,
+        api_key="sk-emu",
+        modalities=["text", "audio"],
+        max_retries=0,
+    )
+    decode = OmniAudio.from_message
+    threads: list[threading.Thread] = []
+
+    def spy(message: Any) -> OmniAudio:
+        threads.append(threading.current_thread())
+        return decode(message)
+
+    monkeypatch.setattr(OmniAudio, "from_message", staticmethod(spy))
+    tool = DescribeVideoTool(llm=speaker, allowed_dirs=[videos])
+    message = await tool.ainvoke(call({"video": "short.mp4"}))
+    assert isinstance(message.artifact.audio, OmniAudio)
+    assert len(threads) == 1
+    assert threads[0] is not threading.current_thread()
+
+
 @pytest.mark.parametrize("mode", ["sync", "async"])
 async def test_progress_events_count_up_in_order(turbo, videos, emu, mode) -> None:
     recorder = Recorder()
