@@ -68,6 +68,7 @@ from langchain_qwen_omni.video import (
     VideoPart,
     VideoPlan,
     VideoPrepStoppedError,
+    _mb,
     cut_segments,
     plan_video,
     probe_video,
@@ -180,9 +181,18 @@ class _Options:
     allow_hardlinks: bool = False
     max_file_bytes: int | None = None
 
-    def file_limit(self) -> int:
-        """The largest local file read: the setting, else the model's per-video cap."""
-        return self.max_file_bytes or self.llm.omni_profile.video_max_bytes
+    def file_limit(self) -> tuple[int, str]:
+        """The largest local file read, and where that limit comes from.
+
+        The setting, else the model's per-video cap.
+        """
+        if self.max_file_bytes is not None:
+            return self.max_file_bytes, "its max_file_bytes setting"
+        profile = self.llm.omni_profile
+        return profile.video_max_bytes, (
+            f"{_mb(profile.video_max_bytes)}, {profile.family}'s limit per video, "
+            "which max_file_bytes defaults to"
+        )
 
 
 class _Workspace:
@@ -433,11 +443,13 @@ def _prepare(
     source = resolve_video_source(request.video, options.allowed_dirs)
     if not isinstance(source, LocalVideo):
         return _Job(request, source, _url_plan(request, options.strategy), None)
+    max_bytes, limit = options.file_limit()
     video = workspace.adopt(
         open_local_video(
             source,
             options.allowed_dirs,
-            max_bytes=options.file_limit(),
+            max_bytes=max_bytes,
+            limit=limit,
             allow_hardlinks=options.allow_hardlinks,
         )
     )
