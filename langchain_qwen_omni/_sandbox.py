@@ -264,6 +264,7 @@ def open_local_video(
     allowed_dirs: Sequence[str | Path],
     *,
     max_bytes: int,
+    limit: str = "",
     allow_hardlinks: bool = False,
 ) -> OpenedVideo:
     """Open a resolved video once, without following symlinks, and check it.
@@ -280,6 +281,8 @@ def open_local_video(
         video: A path from `resolve_video_source`.
         allowed_dirs: The same folders it was resolved against.
         max_bytes: The largest file accepted.
+        limit: Where `max_bytes` comes from, for the message refusing a
+            larger file.
         allow_hardlinks: Accept files with more than one link.
 
     Raises:
@@ -299,7 +302,13 @@ def open_local_video(
     except OSError as exc:
         raise _open_error(name, exc) from exc
     try:
-        size = _checked(fd, name, roots, max_bytes=max_bytes, hardlinks=allow_hardlinks)
+        size = _checked(
+            fd,
+            name,
+            roots,
+            max_bytes=(max_bytes, limit),
+            hardlinks=allow_hardlinks,
+        )
     except BaseException:
         os.close(fd)
         raise
@@ -348,9 +357,17 @@ def _open_error(name: str, exc: OSError) -> OmniInputError:
 
 
 def _checked(
-    fd: int, name: str, roots: Sequence[Path], *, max_bytes: int, hardlinks: bool
+    fd: int,
+    name: str,
+    roots: Sequence[Path],
+    *,
+    max_bytes: tuple[int, str],
+    hardlinks: bool,
 ) -> int:
-    """Check the open file; return its size."""
+    """Check the open file; return its size.
+
+    `max_bytes` is the largest size accepted, and where that limit comes from.
+    """
     facts = os.fstat(fd)
     if not stat.S_ISREG(facts.st_mode):
         msg = (
@@ -370,12 +387,14 @@ def _checked(
             "allow_hardlinks=True if hard links in these folders are trusted."
         )
         raise OmniInputError(msg)
-    if facts.st_size > max_bytes:
+    largest, limit = max_bytes
+    if facts.st_size > largest:
+        why = f" ({limit})" if limit else ""
         msg = (
-            f"{name} has {facts.st_size:,} bytes, over the {max_bytes:,} this tool "
-            "reads for the model, so it was not read. Pass a smaller video file "
-            "or an http(s) URL (the tool's max_file_bytes setting raises the "
-            "limit)."
+            f"{name} has {facts.st_size:,} bytes, over the {largest:,} this tool "
+            f"reads{why}, so it was not read. Pass a smaller video file; a larger "
+            "max_file_bytes setting lets the tool read larger files and cut them "
+            "into parts the model takes."
         )
         raise OmniInputError(msg)
     if facts.st_size == 0:

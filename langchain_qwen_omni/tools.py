@@ -51,9 +51,10 @@ from pydantic.v1 import (
     ValidationError as ValidationErrorV1,  # noqa: TC002  # a field type, as above
 )
 
-from langchain_qwen_omni._codec import b64encode
+from langchain_qwen_omni._codec import b64encode, data_url
 from langchain_qwen_omni._sandbox import (
     LocalVideo,
+    RemoteVideo,
     open_local_video,
     resolve_video_source,
 )
@@ -61,13 +62,13 @@ from langchain_qwen_omni.audio import OmniAudio
 from langchain_qwen_omni.chat_models import ChatQwenOmni  # noqa: TC001  # a pydantic field type, needed at runtime
 from langchain_qwen_omni.errors import OmniInputError
 from langchain_qwen_omni.video import (
-    DATA_URL_PREFIX,
     FRAMES_PER_SECOND,
     PlanKind,
     Strategy,
     VideoPart,
     VideoPlan,
     VideoPrepStoppedError,
+    _mb,
     cut_segments,
     plan_video,
     probe_video,
@@ -180,9 +181,18 @@ class _Options:
     allow_hardlinks: bool = False
     max_file_bytes: int | None = None
 
-    def file_limit(self) -> int:
-        """The largest local file read: the setting, else the model's per-video cap."""
-        return self.max_file_bytes or self.llm.omni_profile.video_max_bytes
+    def file_limit(self) -> tuple[int, str]:
+        """The largest local file read, and where that limit comes from.
+
+        The setting, else the model's per-video cap.
+        """
+        if self.max_file_bytes is not None:
+            return self.max_file_bytes, "its max_file_bytes setting"
+        profile = self.llm.omni_profile
+        return profile.video_max_bytes, (
+            f"{_mb(profile.video_max_bytes)}, {profile.family}'s limit per video, "
+            "which max_file_bytes defaults to"
+        )
 
 
 class _Workspace:
@@ -259,8 +269,11 @@ class _Job:
         self.plan = plan
         self.duration = duration
         self.question = request.question or DEFAULT_QUESTION
-        self.whole: bytes | None = None
-        """A local file sent as it is, read from the checked descriptor."""
+        self.whole_url: str | None = (
+            source.url if isinstance(source, RemoteVideo) else None
+        )
+        """The URL of a video sent as it is: a URL video's own, or a local
+        file's data URL, encoded from the checked descriptor while preparing."""
         self.segment_files: list[Path] = []
         self.frames: list[list[bytes]] = []
 
@@ -272,16 +285,13 @@ class _Job:
         """The wire block of one part; reads and encodes its file on demand."""
         if self.plan.kind == "frames":
             urls = [
-                _data_url("data:image/jpeg;base64,", jpeg)
-                for jpeg in self.frames[index]
+                data_url(b64encode(jpeg), "image/jpeg") for jpeg in self.frames[index]
             ]
             return {"type": "video", "video": urls}
         if self.segment_files:
-            url = _data_url(DATA_URL_PREFIX, self.segment_files[index].read_bytes())
-        elif self.whole is not None:
-            url = _data_url(DATA_URL_PREFIX, self.whole)
-        elif not isinstance(self.source, LocalVideo):
-            url = self.source.url
+            url = data_url(b64encode(self.segment_files[index].read_bytes()))
+        elif self.whole_url is not None:
+            url = self.whole_url
         else:  # pragma: no cover - every local plan fills one of the above
             msg = "a local video was not prepared"
             raise RuntimeError(msg)
@@ -414,11 +424,6 @@ class _MergeRound:
         return items
 
 
-def _data_url(prefix: str, data: bytes) -> str:
-    # In steps, so the other parts' threads (and the event loop) keep running.
-    return prefix + b64encode(data)
-
-
 def _clock(seconds: float | None) -> str:
     if seconds is None:
         return "end"
@@ -438,11 +443,13 @@ def _prepare(
     source = resolve_video_source(request.video, options.allowed_dirs)
     if not isinstance(source, LocalVideo):
         return _Job(request, source, _url_plan(request, options.strategy), None)
+    max_bytes, limit = options.file_limit()
     video = workspace.adopt(
         open_local_video(
             source,
             options.allowed_dirs,
-            max_bytes=options.file_limit(),
+            max_bytes=max_bytes,
+            limit=limit,
             allow_hardlinks=options.allow_hardlinks,
         )
     )
@@ -462,8 +469,8 @@ def _prepare(
         )
     elif plan.kind == "frames":
         job.frames = sample_frames(video.file(), plan, stop=stop)
-    else:
-        job.whole = video.read_all()
+    else:  # encoded here, off the event loop; the file's bytes are let go
+        job.whole_url = data_url(b64encode(video.read_all()))
     workspace.release(video)
     return job
 
@@ -611,7 +618,7 @@ def _describe(
 async def _adescribe(
     options: _Options, request: DescribeVideoInput, config: RunnableConfig
 ) -> VideoDescription:
-    """Async twin of `_describe`: preparing runs in a worker thread.
+    """Async twin of `_describe`: preparing, and decoding speech, run in threads.
 
     `abatch_as_completed` bounds the parts in flight with an asyncio
     semaphore of `max_concurrency`.
@@ -636,7 +643,8 @@ async def _adescribe(
                 items = step.finish(answers)
             merge = run.final_request(items)
             final = await options.llm.ainvoke(merge, config) if merge else None
-        return run.result(final)
+        # Decoding the speech takes about 20 ms per minute of it.
+        return await run_in_executor(config, run.result, final)
     finally:
         await _in_thread(None, None, workspace.close)
 

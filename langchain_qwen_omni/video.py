@@ -210,7 +210,11 @@ def _name_of(source: VideoInput) -> str:
 def _size_of(source: VideoInput) -> int:
     if isinstance(source, (str, Path)):
         return Path(source).stat().st_size
-    return os.fstat(source.fileno()).st_size
+    here = source.tell()  # PyAV reads on from here: put it back
+    try:
+        return source.seek(0, os.SEEK_END)
+    finally:
+        source.seek(here)
 
 
 def _duration_of(container: Any, stream: Any) -> float:

@@ -41,7 +41,10 @@ from langchain_qwen_omni.tools import (
     VideoDescription,
     _explained,
     _Job,
+    _Options,
+    _prepare,
     _url_plan,
+    _Workspace,
     create_video_describer,
 )
 from tests import media
@@ -159,6 +162,20 @@ def test_short_video_is_sent_whole(turbo, videos, emu) -> None:
     assert end == pytest.approx(4.0)
     assert message.content == result.answer
     assert "Media: 1 video_url." in result.answer
+
+
+def test_a_whole_file_is_encoded_once_while_preparing(turbo, videos) -> None:
+    # The data URL is made with the rest of the blocking work (in the worker
+    # thread on the async path); the part's request reuses it, unchanged.
+    options = _Options(turbo, (videos,), 1, "auto")
+    workspace = _Workspace()
+    try:
+        job = _prepare(options, DescribeVideoInput(video="short.mp4"), workspace)
+    finally:
+        workspace.close()
+    encoded = base64.b64encode((videos / "short.mp4").read_bytes()).decode()
+    assert job.whole_url == f"data:;base64,{encoded}"
+    assert job.media_block(0)["video_url"]["url"] is job.whole_url
 
 
 def test_long_video_is_cut_into_segments_that_fit(turbo, videos, emu) -> None:
@@ -373,6 +390,31 @@ def test_artifact_holds_speech_and_summed_usage(videos, emu) -> None:
     assert result.question.startswith("Describe what happens")
     assert result.duration == pytest.approx(LONG_SECONDS, abs=0.2)
     assert result.video == "long.mp4"
+
+
+async def test_async_speech_is_decoded_off_the_event_loop(
+    videos, emu, monkeypatch
+) -> None:
+    speaker = ChatQwenOmni(
+        model="qwen-omni-turbo",
+        base_url=emu.base_url,
+        api_key="sk-emu",
+        modalities=["text", "audio"],
+        max_retries=0,
+    )
+    decode = OmniAudio.from_message
+    threads: list[threading.Thread] = []
+
+    def spy(message: Any) -> OmniAudio:
+        threads.append(threading.current_thread())
+        return decode(message)
+
+    monkeypatch.setattr(OmniAudio, "from_message", staticmethod(spy))
+    tool = DescribeVideoTool(llm=speaker, allowed_dirs=[videos])
+    message = await tool.ainvoke(call({"video": "short.mp4"}))
+    assert isinstance(message.artifact.audio, OmniAudio)
+    assert len(threads) == 1
+    assert threads[0] is not threading.current_thread()
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])

@@ -149,6 +149,11 @@ def test_a_300_mb_file_is_refused_by_its_size_before_any_read(
     assert message.status == "error"
     assert f"has 314,572,800 bytes, over the {limit:,}" in message.content
     assert "max_file_bytes" in message.content
+    # Where the limit comes from; and no URL advice, as the API's limit is the same.
+    assert f"{model}'s limit per video, which max_file_bytes defaults to" in (
+        message.content
+    )
+    assert "URL" not in message.content
     assert_nothing_read(spies)
 
 
@@ -160,7 +165,9 @@ def test_max_file_bytes_raises_the_limit(allowed: Path) -> None:
         message = tool_for(allowed, max_file_bytes=400 * MB).invoke(call("big.mp4"))
     assert message.content == "probed"
     message = tool_for(allowed, max_file_bytes=100).invoke(call("clip.mp4"))
-    assert "over the 100 this tool reads" in message.content
+    assert "over the 100 this tool reads (its max_file_bytes setting)" in (
+        message.content
+    )
 
 
 # --- swaps between the check and the open -------------------------------------------

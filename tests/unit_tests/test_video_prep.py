@@ -352,6 +352,14 @@ def test_a_file_object_is_read_like_a_path(small: Path, tmp_path: Path) -> None:
         probe_video(io.BytesIO(b"junk" * 100))
 
 
+def test_an_in_memory_file_is_read_like_a_path(small: Path) -> None:
+    handle = io.BytesIO(small.read_bytes())  # no descriptor to stat
+    info = probe_video(handle)
+    assert info == probe_video(small)
+    plan = plan_video(info, TURBO, start=10, end=20, strategy="frames")
+    assert sample_frames(handle, plan) == sample_frames(small, plan)
+
+
 # --- stopping ------------------------------------------------------------------------
 
 
