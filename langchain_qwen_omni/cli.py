@@ -144,6 +144,22 @@ class _Target:
     debug: bool = False
     _emulator: OmniEmulator | None = None
 
+    def connection(self, ctx: typer.Context) -> dict[str, Any]:
+        """The client's connection arguments, checking the key first.
+
+        With `--emulator`, the emulator's URL (starting it if needed);
+        otherwise `base_url` and `region` as given, the key from the environment.
+
+        Raises:
+            _CommandError: When no key is set and `--emulator` was not given.
+        """
+        if self.use_emulator:
+            emulator = self.start_emulator(ctx)
+            return {"base_url": emulator.base_url, "api_key": "emulator"}
+        if not os.environ.get("DASHSCOPE_API_KEY"):
+            raise _CommandError(MISSING_KEY)
+        return {"base_url": self.base_url, "region": self.region}
+
     def chat_model(self, ctx: typer.Context, **fields: Any) -> ChatQwenOmni:
         """Build the chat model for a command, checking the key first.
 
@@ -154,16 +170,9 @@ class _Target:
 
         if self.model and "model" not in fields:
             fields["model"] = self.model
-        if self.use_emulator:
-            emulator = self._start_emulator(ctx)
-            return ChatQwenOmni(
-                base_url=emulator.base_url, api_key="emulator", **fields
-            )
-        if not os.environ.get("DASHSCOPE_API_KEY"):
-            raise _CommandError(MISSING_KEY)
-        return ChatQwenOmni(base_url=self.base_url, region=self.region, **fields)
+        return ChatQwenOmni(**self.connection(ctx), **fields)
 
-    def _start_emulator(self, ctx: typer.Context) -> OmniEmulator:
+    def start_emulator(self, ctx: typer.Context) -> OmniEmulator:
         """Start the in-process emulator once; it stops when the command ends."""
         if self._emulator is None:
             from langchain_qwen_omni.emulator import OmniEmulator  # noqa: PLC0415
@@ -946,16 +955,10 @@ def talk(  # noqa: PLR0913  # one parameter per documented option
     with _reported(ctx):
         if input_file is not None:
             input_file = Path(_media_source("--input", str(input_file)))
-        connection: dict[str, Any] = {
-            "base_url": target.base_url,
-            "region": target.region,
-        }
+        connection = target.connection(ctx)
         if target.use_emulator:
-            emulator = target._start_emulator(ctx)  # noqa: SLF001  # this module's own
+            emulator = target.start_emulator(ctx)  # the one connection() started
             emulator.realtime.options.speed = 0.0 if fast else 1.0
-            connection = {"base_url": emulator.base_url, "api_key": "emulator"}
-        elif not os.environ.get("DASHSCOPE_API_KEY"):
-            raise _CommandError(MISSING_KEY)
         settings = TalkSettings(
             input=input_file,
             output=output,
