@@ -25,15 +25,14 @@ from langchain_qwen_omni._chat_history import (
     media_folder,
     save_conversation,
 )
-from langchain_qwen_omni._echo import echo_answer
-from langchain_qwen_omni.audio import OmniAudio
+from langchain_qwen_omni._echo import echo_answer, hear
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
-    from langchain_core.messages import BaseMessage
     from rich.console import Console
 
+    from langchain_qwen_omni.audio import OmniAudio
     from langchain_qwen_omni.chat_models import ChatQwenOmni
     from langchain_qwen_omni.playback import AudioDevice
 
@@ -172,7 +171,7 @@ class ChatRepl:
         try:
             messages = self.conversation.messages()
             shown = echo_answer(self.llm.stream(messages), self._console, received)
-            speech = self._hear(shown)
+            speech = hear(shown, spoken=self._speak, player=self._player)
         except KeyboardInterrupt:
             self._note("Stopped.")
             self._keep_partial(turn, received)
@@ -184,18 +183,6 @@ class ChatRepl:
         answer = self.conversation.answer("".join(received), speech)
         if speech is not None and speech.pcm and self._audio_dir is not None:
             self._save_speech(answer, speech)
-
-    def _hear(self, chunks: Iterator[BaseMessage]) -> OmniAudio | None:
-        """Consume the answer; its speech played live when there is a player."""
-        if not self._speak:
-            for _ in chunks:
-                pass
-            return None
-        if self._player is not None:
-            from langchain_qwen_omni.playback import play_stream  # noqa: PLC0415
-
-            return play_stream(chunks, device=self._player)
-        return OmniAudio.from_chunks(chunks)
 
     def _keep_partial(self, turn: Turn, received: list[str]) -> None:
         """Keep what was shown of a broken answer; otherwise take the turn back."""

@@ -25,7 +25,7 @@ import typer
 from typer.core import TyperGroup
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterator
 
     from langchain_core.callbacks import BaseCallbackHandler
     from langchain_core.messages import BaseMessage
@@ -434,13 +434,6 @@ def _check_speech_target(audio: Path | None, voice: str | None) -> None:
         raise typer.BadParameter(msg, param_hint="--audio")
 
 
-def _show_answer(chunks: Iterable[BaseMessage], console: Console) -> list[BaseMessage]:
-    """Print reasoning (stderr, dimmed) and answer text (stdout) as they come."""
-    from langchain_qwen_omni._echo import echo_answer  # noqa: PLC0415
-
-    return list(echo_answer(chunks, console))
-
-
 def _player(console: Console, *, saving: bool) -> AudioDevice | None:
     """The output device for live speech, or None after a one-line hint."""
     from langchain_qwen_omni import playback  # noqa: PLC0415
@@ -648,7 +641,7 @@ def _answer_once(  # noqa: PLR0913  # the command's settings, all keyword-only
     """Print one answer; play its speech with `speak`, save it to `audio`."""
     from langchain_core.messages import HumanMessage, SystemMessage  # noqa: PLC0415
 
-    from langchain_qwen_omni._echo import echo_answer  # noqa: PLC0415
+    from langchain_qwen_omni._echo import echo_answer, hear  # noqa: PLC0415
     from langchain_qwen_omni.audio import OmniAudio  # noqa: PLC0415
 
     console = _stderr()
@@ -656,17 +649,13 @@ def _answer_once(  # noqa: PLR0913  # the command's settings, all keyword-only
     messages.append(HumanMessage(content=content))
     player = _player(console, saving=audio is not None) if speak else None
     spoken = audio is not None or speak
-    speech: OmniAudio | None = None
-    if stream and player is not None:
-        from langchain_qwen_omni.playback import play_stream  # noqa: PLC0415
-
-        speech = play_stream(echo_answer(llm.stream(messages), console), device=player)
-    elif stream:
-        chunks = _show_answer(llm.stream(messages), console)
-        speech = OmniAudio.from_chunks(chunks) if spoken else None
+    speech: OmniAudio | None
+    if stream:
+        shown = echo_answer(llm.stream(messages), console)
+        speech = hear(shown, spoken=spoken, player=player)
     else:
         answer = llm.invoke(messages)
-        _show_answer([answer], console)
+        list(echo_answer([answer], console))  # prints it
         speech = OmniAudio.from_message(answer) if spoken else None
         if speech is not None and player is not None:
             speech.play(device=player)
