@@ -10,6 +10,7 @@ cannot make this machine send its other files to the API.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import shutil
@@ -52,8 +53,9 @@ class Attachment:
         """Whether the source is a URL (kept as is) rather than a local file."""
         return self.source.startswith(_URL_PREFIXES)
 
+    @functools.cached_property
     def block(self) -> dict[str, Any]:
-        """The content block, built by the package's helper for the kind.
+        """The content block, built once by the package's helper for the kind.
 
         Raises:
             OmniInputError: For a missing file or content of another kind.
@@ -82,21 +84,16 @@ class Turn:
     """A spoken answer, held in memory until the conversation is saved."""
     speech_file: Path | None = None
     """Where a spoken answer lies on disk (`--audio-dir`, or a loaded file)."""
-    _blocks: list[dict[str, Any]] | None = dataclasses.field(
-        default=None, repr=False, compare=False
-    )
 
     def message(self) -> BaseMessage:
-        """The LangChain message; media blocks are built once per turn."""
+        """The LangChain message: the attachments' blocks, then the text."""
         from langchain_core.messages import AIMessage, HumanMessage  # noqa: PLC0415
 
         if self.role == "assistant":
             return AIMessage(content=self.text)
         if not self.attachments:
             return HumanMessage(content=self.text)
-        if self._blocks is None:
-            self._blocks = [item.block() for item in self.attachments]
-        content: list[str | dict[str, Any]] = [*self._blocks]
+        content: list[str | dict[str, Any]] = [item.block for item in self.attachments]
         if self.text:
             content.append({"type": "text", "text": self.text})
         return HumanMessage(content=content)
@@ -117,7 +114,7 @@ class Conversation:
             OmniInputError: For a missing file or content of another kind.
         """
         item = Attachment(kind, source)
-        item.block()  # sniffs the file: a wrong kind is refused before any turn
+        _ = item.block  # sniffs the file: a wrong kind is refused before any turn
         self.pending.append(item)
         return item
 
