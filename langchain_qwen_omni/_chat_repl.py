@@ -96,7 +96,6 @@ class ChatRepl:
         console: Console,
         describe_error: Callable[[BaseException], str],
         expected_errors: tuple[type[BaseException], ...],
-        resolve_media: Callable[[str, str], str],
         conversation: Conversation | None = None,
         speak: bool = False,
         player: AudioDevice | None = None,
@@ -109,8 +108,6 @@ class ChatRepl:
             console: The stderr console for notes and errors.
             describe_error: Says in one line what went wrong.
             expected_errors: Errors reported as a line; others propagate.
-            resolve_media: Checks a path or URL for an option or command
-                name and returns what to attach (an absolute path or the URL).
             conversation: Where to start (e.g. with a system message).
             speak: Whether answers are spoken.
             player: Where speech plays; None plays nothing.
@@ -121,7 +118,6 @@ class ChatRepl:
         self._console = console
         self._describe = describe_error
         self._expected = expected_errors
-        self._resolve = resolve_media
         self._speak = speak
         self._player = player
         self._audio_dir = audio_dir
@@ -218,8 +214,7 @@ class ChatRepl:
             return True
         kind: Kind = name.removeprefix("/")  # type: ignore[assignment]  # in KINDS
         try:
-            source = self._resolve(name, argument)
-            self.conversation.attach(kind, source)
+            self.conversation.attach(kind, argument, where=name)
         except self._expected as exc:
             # The helpers' hint names the Python function; here it is a command.
             self._error(exc, _HELPER_HINT.sub(r"attach it with /\1", str(exc)))

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
+    from langchain_qwen_omni._chat_history import Conversation, Kind
     from langchain_qwen_omni.chat_models import ChatQwenOmni
     from langchain_qwen_omni.emulator import OmniEmulator
     from langchain_qwen_omni.playback import AudioDevice
@@ -114,7 +115,6 @@ MISSING_KEY = (
     "No DashScope API key: set one with `export DASHSCOPE_API_KEY=sk-...` "
     "(keys are per region, see --region), or try --emulator to run offline."
 )
-_URL_PREFIXES = ("http://", "https://", "data:")
 
 _BAD_REQUEST = 400
 _SERVER_ERROR = 500
@@ -365,52 +365,6 @@ def _root(  # noqa: PLR0913  # one parameter per documented option
 
 
 # ------------------------------------------------------------------- chat
-def _media_source(option: str, value: str) -> str:
-    """Check a local media path early, naming the option; URLs pass as given.
-
-    Returns:
-        The URL, or the file's absolute path (symlinks resolved), so that
-        `media/clip.mp4` means the same wherever it is used next.
-
-    Raises:
-        _CommandError: When the path is not a readable file.
-    """
-    if value.startswith(_URL_PREFIXES):
-        return value
-    path = Path(value).expanduser()
-    if not path.is_file():
-        reason = "is a directory" if path.is_dir() else "no such file"
-        msg = f"Cannot read {option} {value}: {reason}."
-        raise _CommandError(msg)
-    if not os.access(path, os.R_OK):
-        msg = f"Cannot read {option} {value}: permission denied."
-        raise _CommandError(msg)
-    return str(path.resolve())  # relative paths mean the working directory
-
-
-def _user_content(
-    prompt: str, images: list[str], audio_in: str | None, video: str | None
-) -> str | list[str | dict[str, Any]]:
-    """The user message: media blocks first, then the prompt's text."""
-    if not images and audio_in is None and video is None:
-        return prompt
-    from langchain_qwen_omni.media import (  # noqa: PLC0415
-        audio_block,
-        image_block,
-        video_block,
-    )
-
-    blocks: list[str | dict[str, Any]] = [
-        dict(image_block(_media_source("--image", image))) for image in images
-    ]
-    if audio_in is not None:
-        blocks.append(dict(audio_block(_media_source("--audio-in", audio_in))))
-    if video is not None:
-        blocks.append(dict(video_block(_media_source("--video", video))))
-    blocks.append({"type": "text", "text": prompt})
-    return blocks
-
-
 def _check_speech_target(audio: Path | None, voice: str | None) -> None:
     """Refuse speech options that cannot work before spending a request.
 
@@ -447,24 +401,18 @@ def _player(console: Console, *, saving: bool) -> AudioDevice | None:
     return None
 
 
-def _converse(  # noqa: PLR0913  # the session's settings, all keyword-only
+def _converse(
     llm: ChatQwenOmni,
+    conversation: Conversation,
     *,
     first: str | None,
-    system: str | None,
-    attachments: list[tuple[str, str]],
     speak: bool,
     audio_dir: Path | None,
 ) -> None:
     """Hold an interactive conversation on stdin until /exit or end of input."""
-    from langchain_qwen_omni._chat_history import Conversation  # noqa: PLC0415
     from langchain_qwen_omni._chat_repl import ChatRepl, input_lines  # noqa: PLC0415
 
     console = _stderr()
-    conversation = Conversation(system=system)
-    for option, source in attachments:  # --image/--audio-in/--video: the first turn's
-        kind = "audio" if option == "--audio-in" else option.removeprefix("--")
-        conversation.attach(kind, _media_source(option, source))  # type: ignore[arg-type]
     if audio_dir is not None and not audio_dir.is_dir():
         audio_dir.mkdir(parents=True)
         console.print(f"Created {_escape(str(audio_dir))} for the spoken answers.")
@@ -473,7 +421,6 @@ def _converse(  # noqa: PLR0913  # the session's settings, all keyword-only
         console=console,
         describe_error=describe_error,
         expected_errors=_expected_errors(),
-        resolve_media=_media_source,
         conversation=conversation,
         speak=speak,
         player=_player(console, saving=audio_dir is not None) if speak else None,
@@ -605,48 +552,36 @@ def chat(  # noqa: PLR0913  # one parameter per documented option
         fields["voice"] = voice
     if thinking:
         fields["enable_thinking"] = True
+    media: list[tuple[str, Kind, str]] = [("--image", "image", i) for i in image or []]
+    media += [("--audio-in", "audio", audio_in)] if audio_in else []
+    media += [("--video", "video", video)] if video else []
     with _reported(ctx):
+        from langchain_qwen_omni._chat_history import Conversation  # noqa: PLC0415
+
+        llm = _target(ctx).chat_model(ctx, **fields)
+        history = Conversation(system=system)
+        for option, kind, source in media:  # the first message's
+            history.attach(kind, source, where=option)
         if conversation:
-            media = [("--image", item) for item in image or []]
-            media += [("--audio-in", audio_in)] if audio_in else []
-            media += [("--video", video)] if video else []
-            _converse(
-                _target(ctx).chat_model(ctx, **fields),
-                first=prompt,
-                system=system,
-                attachments=media,
-                speak=speak,
-                audio_dir=audio_dir,
-            )
+            _converse(llm, history, first=prompt, speak=speak, audio_dir=audio_dir)
             return
-        _answer_once(
-            _target(ctx).chat_model(ctx, **fields),
-            _user_content(prompt or "", image or [], audio_in, video),
-            system=system,
-            audio=audio,
-            speak=speak,
-            stream=stream,
-        )
+        history.ask(prompt or "")
+        _answer_once(llm, history.messages(), audio=audio, speak=speak, stream=stream)
 
 
-def _answer_once(  # noqa: PLR0913  # the command's settings, all keyword-only
+def _answer_once(
     llm: ChatQwenOmni,
-    content: str | list[str | dict[str, Any]],
+    messages: list[BaseMessage],
     *,
-    system: str | None,
     audio: Path | None,
     speak: bool,
     stream: bool,
 ) -> None:
     """Print one answer; play its speech with `speak`, save it to `audio`."""
-    from langchain_core.messages import HumanMessage, SystemMessage  # noqa: PLC0415
-
     from langchain_qwen_omni._echo import echo_answer, hear  # noqa: PLC0415
     from langchain_qwen_omni.audio import OmniAudio  # noqa: PLC0415
 
     console = _stderr()
-    messages: list[BaseMessage] = [SystemMessage(system)] if system else []
-    messages.append(HumanMessage(content=content))
     player = _player(console, saving=audio is not None) if speak else None
     spoken = audio is not None or speak
     speech: OmniAudio | None
@@ -763,11 +698,12 @@ def describe(  # noqa: PLR0913  # one parameter per documented option
         TimeElapsedColumn,
     )
 
+    from langchain_qwen_omni._chat_history import checked_source, is_url  # noqa: PLC0415
     from langchain_qwen_omni.tools import create_video_describer  # noqa: PLC0415
 
     with _reported(ctx):
-        source = _media_source("VIDEO", video)
-        folders = [] if source.startswith(_URL_PREFIXES) else [Path(source).parent]
+        source = checked_source("VIDEO", video)
+        folders = [] if is_url(source) else [Path(source).parent]
         llm = _target(ctx).chat_model(ctx, **({"model": model} if model else {}))
         describer = create_video_describer(
             llm, allowed_dirs=folders, max_concurrency=concurrency, strategy=strategy
@@ -934,6 +870,7 @@ def talk(  # noqa: PLR0913  # one parameter per documented option
     another realtime model). With --emulator and --fast, the emulator answers
     at full speed too.
     """
+    from langchain_qwen_omni._chat_history import checked_source  # noqa: PLC0415
     from langchain_qwen_omni.audio import SPEECH_FILE_SUFFIXES  # noqa: PLC0415
     from langchain_qwen_omni.talk import TalkSettings, run_talk  # noqa: PLC0415
 
@@ -943,7 +880,7 @@ def talk(  # noqa: PLR0913  # one parameter per documented option
     target = _target(ctx)
     with _reported(ctx):
         if input_file is not None:
-            input_file = Path(_media_source("--input", str(input_file)))
+            input_file = Path(checked_source("--input", str(input_file)))
         connection = target.connection(ctx)
         if target.use_emulator:
             emulator = target.start_emulator(ctx)  # the one connection() started
