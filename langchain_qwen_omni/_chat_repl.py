@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from langchain_qwen_omni.chat_models import ChatQwenOmni
     from langchain_qwen_omni.playback import AudioDevice
 
-__all__ = ["HELP", "ChatRepl", "input_lines", "open_player"]
+__all__ = ["HELP", "ChatRepl", "input_lines"]
 
 HELP = """\
 Type a message and press Enter. Commands:
@@ -74,16 +74,6 @@ def _typed(prompt: str) -> str | None:
         return input(prompt)
     except EOFError:
         return None
-
-
-def open_player(device_factory: Callable[[], AudioDevice]) -> AudioDevice | str:
-    """The output device if one opens, else the one-line reason it cannot."""
-    from langchain_qwen_omni.playback import probe_output  # noqa: PLC0415
-
-    try:
-        return probe_output(device_factory())
-    except (ImportError, OSError) as exc:  # no extra, no PortAudio, no device
-        return " ".join(str(exc).split())
 
 
 class ChatRepl:

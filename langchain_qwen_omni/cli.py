@@ -390,14 +390,14 @@ def _check_speech_target(audio: Path | None, voice: str | None) -> None:
 
 def _player(console: Console, *, saving: bool) -> AudioDevice | None:
     """The output device for live speech, or None after a one-line hint."""
-    from langchain_qwen_omni import playback  # noqa: PLC0415
-    from langchain_qwen_omni._chat_repl import open_player  # noqa: PLC0415
+    from langchain_qwen_omni.playback import probe_output  # noqa: PLC0415
 
-    found = open_player(playback.default_device)
-    if not isinstance(found, str):
-        return found
+    try:
+        return probe_output()
+    except (ImportError, OSError) as exc:  # no extra, no PortAudio, no device
+        reason = " ".join(str(exc).split())
     kept = "" if saving else " Keep it with --audio-dir DIR (or --audio OUT.wav)."
-    console.print(f"Speech is not played: {found}{kept}", style="dim", markup=False)
+    console.print(f"Speech is not played: {reason}{kept}", style="dim", markup=False)
     return None
 
 
