@@ -111,6 +111,15 @@ TranscriptMode = Literal["content", "transcript", "mixed"]
 LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
 EmulatedDialect = Literal["dashscope", "vllm-omni"]
 
+ModelOption = Annotated[
+    str | None,
+    typer.Option("--model", "-m", help="Model name.", show_default=False),
+]
+"""`--model` of a command that talks to a chat model (the root's applies otherwise)."""
+VoiceOption = Annotated[
+    str | None, typer.Option(help="Voice of the spoken answers.", show_default=False)
+]
+
 MISSING_KEY = (
     "No DashScope API key: set one with `export DASHSCOPE_API_KEY=sk-...` "
     "(keys are per region, see --region), or try --emulator to run offline."
@@ -490,14 +499,8 @@ def chat(  # noqa: PLR0913  # one parameter per documented option
         str | None,
         typer.Option(help="Video path or URL to ask about.", show_default=False),
     ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option("--model", "-m", help="Model name.", show_default=False),
-    ] = None,
-    voice: Annotated[
-        str | None,
-        typer.Option(help="Voice of the spoken answer.", show_default=False),
-    ] = None,
+    model: ModelOption = None,
+    voice: VoiceOption = None,
     audio: Annotated[
         Path | None,
         typer.Option(
@@ -679,10 +682,7 @@ def describe(  # noqa: PLR0913  # one parameter per documented option
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the whole result as JSON.")
     ] = False,
-    model: Annotated[
-        str | None,
-        typer.Option("--model", "-m", help="Model name.", show_default=False),
-    ] = None,
+    model: ModelOption = None,
 ) -> None:
     """Describe a video, or answer a question about it, however long it is.
 
@@ -839,9 +839,7 @@ def talk(  # noqa: PLR0913  # one parameter per documented option
             help="Stream the file as fast as possible, not at real-time pace."
         ),
     ] = False,
-    voice: Annotated[
-        str | None, typer.Option(help="Voice of the answers.", show_default=False)
-    ] = None,
+    voice: VoiceOption = None,
     instructions: Annotated[
         str | None,
         typer.Option(help="System prompt of the session.", show_default=False),
