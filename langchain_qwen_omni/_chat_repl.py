@@ -168,7 +168,7 @@ class ChatRepl:
             return
         answer = self.conversation.answer("".join(received), speech)
         if speech is not None and speech.pcm and self._audio_dir is not None:
-            self._save_speech(answer, speech)
+            self._save_speech(answer, speech, self._audio_dir)
 
     def _keep_partial(self, turn: Turn, received: list[str]) -> None:
         """Keep what was shown of a broken answer; otherwise take the turn back."""
@@ -180,10 +180,8 @@ class ChatRepl:
         again = " (its attachments too: attach them again)" if turn.attachments else ""
         self._note(f"Your message was not sent{again}.")
 
-    def _save_speech(self, turn: Turn, speech: OmniAudio) -> None:
-        folder = self._audio_dir
-        if folder is None:
-            return
+    def _save_speech(self, turn: Turn, speech: OmniAudio, folder: Path) -> None:
+        """Save a spoken answer in `folder`; the turn then holds the file, not PCM."""
         number = sum(1 for t in self.conversation.turns if t.role == "assistant")
         target = folder / f"answer-{number:03d}.wav"
         while target.exists():
@@ -195,6 +193,7 @@ class ChatRepl:
             self._error(exc)
             return
         turn.speech_file = target
+        turn.speech = None  # on disk now: /save copies the file
         self._note(f"Saved {speech.duration:.2f} s of speech to {target}")
 
     # ----------------------------------------------------------- commands
