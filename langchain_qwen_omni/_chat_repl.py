@@ -22,7 +22,6 @@ from langchain_qwen_omni._chat_history import (
     Kind,
     Turn,
     load_conversation,
-    media_folder,
     save_conversation,
 )
 from langchain_qwen_omni._echo import echo_answer, hear
@@ -219,12 +218,11 @@ class ChatRepl:
             return True
         path = Path(argument).expanduser()
         try:
-            save_conversation(self.conversation, path)
+            media = save_conversation(self.conversation, path)
         except self._expected as exc:
             self._error(exc)
             return True
         turns = len(self.conversation.turns)
-        media = media_folder(path)
         beside = f", media in {media}" if media.is_dir() else ""
         self._note(f"Saved {turns} turns to {path}{beside}.")
         return True
