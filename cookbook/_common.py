@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["endpoint", "recipe_parser"]
+__all__ = ["endpoint", "recipe_parser", "shown_repairs"]
 
 
 def recipe_parser(doc: str | None) -> argparse.ArgumentParser:
@@ -61,3 +62,19 @@ def endpoint(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
 
     with OmniEmulator() as emulator:
         yield {"base_url": emulator.base_url, "api_key": "emulator"}
+
+
+@contextlib.contextmanager
+def shown_repairs() -> Iterator[None]:
+    """Print the warnings `ChatQwenOmni` logs when it repairs a conversation.
+
+    Each line is prefixed with `(repaired)`; the handler is removed on exit.
+    """
+    repairs = logging.getLogger("langchain_qwen_omni")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("  (repaired) %(message)s"))
+    repairs.addHandler(handler)
+    try:
+        yield
+    finally:
+        repairs.removeHandler(handler)

@@ -19,11 +19,10 @@ and a video in one message, all answered aloud. Run it with
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 import _samples
-from _common import endpoint, recipe_parser
+from _common import endpoint, recipe_parser, shown_repairs
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from langchain_qwen_omni import (
@@ -67,33 +66,29 @@ def turns(folder: Path) -> list[HumanMessage]:
 def main(argv: list[str] | None = None) -> int:
     """Run the recipe; returns the process exit code."""
     args = recipe_parser(__doc__).parse_args(argv)
-    repairs = logging.getLogger("langchain_qwen_omni")
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("  (repaired) %(message)s"))
-    repairs.addHandler(handler)
+    with (
+        shown_repairs(),
+        _samples.sample_dir() as folder,
+        endpoint(args) as connection,
+    ):
+        model = ChatQwenOmni(
+            model=args.model, modalities=["text", "audio"], **connection
+        )
+        history: list[BaseMessage] = [
+            SystemMessage("You are a concise guide. Answer in one sentence.")
+        ]
+        for number, turn in enumerate(turns(folder), start=1):
+            history.append(turn)
+            answer = model.invoke(history)
+            history.append(answer)  # its speech goes back as its transcript
+            seconds = OmniAudio.from_message(answer).duration
+            print(f"turn {number} ({seconds:.1f} s spoken): {answer.text}")
 
-    try:
-        with _samples.sample_dir() as folder, endpoint(args) as connection:
-            model = ChatQwenOmni(
-                model=args.model, modalities=["text", "audio"], **connection
-            )
-            history: list[BaseMessage] = [
-                SystemMessage("You are a concise guide. Answer in one sentence.")
-            ]
-            for number, turn in enumerate(turns(folder), start=1):
-                history.append(turn)
-                answer = model.invoke(history)
-                history.append(answer)  # its speech goes back as its transcript
-                seconds = OmniAudio.from_message(answer).duration
-                print(f"turn {number} ({seconds:.1f} s spoken): {answer.text}")
-
-            strict = model.model_copy(update={"strict": True})
-            try:
-                strict.invoke(history)
-            except OmniConversationError as error:
-                print(f"strict=True refuses instead: {error}")
-    finally:
-        repairs.removeHandler(handler)
+        strict = model.model_copy(update={"strict": True})
+        try:
+            strict.invoke(history)
+        except OmniConversationError as error:
+            print(f"strict=True refuses instead: {error}")
     return 0
 
 

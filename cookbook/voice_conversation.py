@@ -21,11 +21,10 @@ there is none, a short note naming their length, with one warning. With
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 import _samples
-from _common import endpoint, recipe_parser
+from _common import endpoint, recipe_parser, shown_repairs
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from langchain_qwen_omni import (
@@ -66,35 +65,31 @@ def main(argv: list[str] | None = None) -> int:
     parser = recipe_parser(__doc__)
     parser.set_defaults(model="qwen3.5-omni-flash")
     args = parser.parse_args(argv)
-    repairs = logging.getLogger("langchain_qwen_omni")
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("  (repaired) %(message)s"))
-    repairs.addHandler(handler)
+    with (
+        shown_repairs(),
+        _samples.sample_dir() as folder,
+        endpoint(args) as connection,
+    ):
+        model = ChatQwenOmni(
+            model=args.model, modalities=["text", "audio"], **connection
+        )
+        history: list[BaseMessage] = [
+            SystemMessage("You are a friendly voice assistant. Be brief.")
+        ]
+        for number, turn in enumerate(spoken_turns(folder), start=1):
+            history.append(turn)
+            answer = model.invoke(history)
+            history.append(answer)  # its speech goes back as its transcript
+            audio = OmniAudio.from_message(answer)
+            audio.save(folder / f"answer{number}.wav")
+            print(f"turn {number} ({audio.duration:.1f} s spoken): {answer.text}")
 
-    try:
-        with _samples.sample_dir() as folder, endpoint(args) as connection:
-            model = ChatQwenOmni(
-                model=args.model, modalities=["text", "audio"], **connection
-            )
-            history: list[BaseMessage] = [
-                SystemMessage("You are a friendly voice assistant. Be brief.")
-            ]
-            for number, turn in enumerate(spoken_turns(folder), start=1):
-                history.append(turn)
-                answer = model.invoke(history)
-                history.append(answer)  # its speech goes back as its transcript
-                audio = OmniAudio.from_message(answer)
-                audio.save(folder / f"answer{number}.wav")
-                print(f"turn {number} ({audio.duration:.1f} s spoken): {answer.text}")
-
-            strict = model.model_copy(update={"strict": True})
-            try:
-                strict.invoke(history)
-                print(f"strict=True: {args.model} hears every recording.")
-            except OmniConversationError as error:
-                print(f"strict=True refuses instead: {error}")
-    finally:
-        repairs.removeHandler(handler)
+        strict = model.model_copy(update={"strict": True})
+        try:
+            strict.invoke(history)
+            print(f"strict=True: {args.model} hears every recording.")
+        except OmniConversationError as error:
+            print(f"strict=True refuses instead: {error}")
     return 0
 
 

@@ -5,11 +5,17 @@ named after the file (`trip.json` and `trip.media/`): the attached images,
 audio and videos, and the spoken answers as WAV. Loading accepts media only
 from inside the JSON file's folder, so a conversation shared by someone else
 cannot make this machine send its other files to the API.
+
+Media typed at the command line (`--image`, `/audio`, `describe VIDEO`,
+`talk --input`) are checked by `checked_source`, which names the option in
+its error; attachments become content blocks through the package's helpers
+in `langchain_qwen_omni.media`, for one answer and a conversation alike.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import shutil
@@ -28,6 +34,8 @@ __all__ = [
     "Attachment",
     "Conversation",
     "Turn",
+    "checked_source",
+    "is_url",
     "load_conversation",
     "media_folder",
     "save_conversation",
@@ -40,6 +48,38 @@ _VERSION = 1
 _URL_PREFIXES = ("http://", "https://", "data:")
 
 
+def is_url(source: str) -> bool:
+    """Whether a typed source is a URL (passed on as is) rather than a local path."""
+    return source.startswith(_URL_PREFIXES)
+
+
+def checked_source(where: str, value: str) -> str:
+    """Check a local media path early, naming where it was typed; URLs pass as given.
+
+    Args:
+        where: The option or command that named it (`--image`, `/audio`).
+        value: The path or URL, as typed.
+
+    Returns:
+        The URL, or the file's absolute path (symlinks resolved), so that
+        `media/clip.mp4` means the same wherever it is used next.
+
+    Raises:
+        OmniInputError: When the path is not a readable file.
+    """
+    if is_url(value):
+        return value
+    path = Path(value).expanduser()
+    if not path.is_file():
+        reason = "is a directory" if path.is_dir() else "no such file"
+        msg = f"Cannot read {where} {value}: {reason}."
+        raise OmniInputError(msg)
+    if not os.access(path, os.R_OK):
+        msg = f"Cannot read {where} {value}: permission denied."
+        raise OmniInputError(msg)
+    return str(path.resolve())  # relative paths mean the working directory
+
+
 @dataclasses.dataclass(frozen=True)
 class Attachment:
     """A medium attached to a user turn: an absolute path or a URL."""
@@ -50,10 +90,11 @@ class Attachment:
     @property
     def is_url(self) -> bool:
         """Whether the source is a URL (kept as is) rather than a local file."""
-        return self.source.startswith(_URL_PREFIXES)
+        return is_url(self.source)
 
+    @functools.cached_property
     def block(self) -> dict[str, Any]:
-        """The content block, built by the package's helper for the kind.
+        """The content block, built once by the package's helper for the kind.
 
         Raises:
             OmniInputError: For a missing file or content of another kind.
@@ -82,21 +123,16 @@ class Turn:
     """A spoken answer, held in memory until the conversation is saved."""
     speech_file: Path | None = None
     """Where a spoken answer lies on disk (`--audio-dir`, or a loaded file)."""
-    _blocks: list[dict[str, Any]] | None = dataclasses.field(
-        default=None, repr=False, compare=False
-    )
 
     def message(self) -> BaseMessage:
-        """The LangChain message; media blocks are built once per turn."""
+        """The LangChain message: the attachments' blocks, then the text."""
         from langchain_core.messages import AIMessage, HumanMessage  # noqa: PLC0415
 
         if self.role == "assistant":
             return AIMessage(content=self.text)
         if not self.attachments:
             return HumanMessage(content=self.text)
-        if self._blocks is None:
-            self._blocks = [item.block() for item in self.attachments]
-        content: list[str | dict[str, Any]] = [*self._blocks]
+        content: list[str | dict[str, Any]] = [item.block for item in self.attachments]
         if self.text:
             content.append({"type": "text", "text": self.text})
         return HumanMessage(content=content)
@@ -110,14 +146,21 @@ class Conversation:
     turns: list[Turn] = dataclasses.field(default_factory=list)
     pending: list[Attachment] = dataclasses.field(default_factory=list)
 
-    def attach(self, kind: Kind, source: str) -> Attachment:
+    def attach(
+        self, kind: Kind, source: str, *, where: str | None = None
+    ) -> Attachment:
         """Attach a medium to the next user turn, checking it now.
+
+        Args:
+            kind: What the medium is.
+            source: A path (relative to the working directory) or a URL.
+            where: The option or command that named it, for error messages.
 
         Raises:
             OmniInputError: For a missing file or content of another kind.
         """
-        item = Attachment(kind, source)
-        item.block()  # sniffs the file: a wrong kind is refused before any turn
+        item = Attachment(kind, checked_source(where or kind, source))
+        _ = item.block  # sniffs the file: a wrong kind is refused before any turn
         self.pending.append(item)
         return item
 
@@ -284,7 +327,7 @@ def _loaded_attachment(where: str, entry: object, home: Path) -> Attachment:
         raise OmniInputError(msg)
     kind = cast("Kind", entry["kind"])
     url, file = entry.get("url"), entry.get("file")
-    if isinstance(url, str) and url.startswith(_URL_PREFIXES):
+    if isinstance(url, str) and is_url(url):
         return Attachment(kind, url)
     if isinstance(file, str):
         return Attachment(kind, str(_inside(where, file, home)))

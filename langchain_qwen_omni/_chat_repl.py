@@ -22,22 +22,20 @@ from langchain_qwen_omni._chat_history import (
     Kind,
     Turn,
     load_conversation,
-    media_folder,
     save_conversation,
 )
-from langchain_qwen_omni._echo import echo_answer
-from langchain_qwen_omni.audio import OmniAudio
+from langchain_qwen_omni._echo import echo_answer, hear
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
-    from langchain_core.messages import BaseMessage
     from rich.console import Console
 
+    from langchain_qwen_omni.audio import OmniAudio
     from langchain_qwen_omni.chat_models import ChatQwenOmni
     from langchain_qwen_omni.playback import AudioDevice
 
-__all__ = ["HELP", "ChatRepl", "input_lines", "open_player"]
+__all__ = ["HELP", "ChatRepl", "input_lines"]
 
 HELP = """\
 Type a message and press Enter. Commands:
@@ -77,16 +75,6 @@ def _typed(prompt: str) -> str | None:
         return None
 
 
-def open_player(device_factory: Callable[[], AudioDevice]) -> AudioDevice | str:
-    """The output device if one opens, else the one-line reason it cannot."""
-    from langchain_qwen_omni.playback import probe_output  # noqa: PLC0415
-
-    try:
-        return probe_output(device_factory())
-    except (ImportError, OSError) as exc:  # no extra, no PortAudio, no device
-        return " ".join(str(exc).split())
-
-
 class ChatRepl:
     """Reads lines, runs commands, and holds the conversation with the model."""
 
@@ -97,7 +85,6 @@ class ChatRepl:
         console: Console,
         describe_error: Callable[[BaseException], str],
         expected_errors: tuple[type[BaseException], ...],
-        resolve_media: Callable[[str, str], str],
         conversation: Conversation | None = None,
         speak: bool = False,
         player: AudioDevice | None = None,
@@ -110,8 +97,6 @@ class ChatRepl:
             console: The stderr console for notes and errors.
             describe_error: Says in one line what went wrong.
             expected_errors: Errors reported as a line; others propagate.
-            resolve_media: Checks a path or URL for an option or command
-                name and returns what to attach (an absolute path or the URL).
             conversation: Where to start (e.g. with a system message).
             speak: Whether answers are spoken.
             player: Where speech plays; None plays nothing.
@@ -122,7 +107,6 @@ class ChatRepl:
         self._console = console
         self._describe = describe_error
         self._expected = expected_errors
-        self._resolve = resolve_media
         self._speak = speak
         self._player = player
         self._audio_dir = audio_dir
@@ -172,7 +156,7 @@ class ChatRepl:
         try:
             messages = self.conversation.messages()
             shown = echo_answer(self.llm.stream(messages), self._console, received)
-            speech = self._hear(shown)
+            speech = hear(shown, spoken=self._speak, player=self._player)
         except KeyboardInterrupt:
             self._note("Stopped.")
             self._keep_partial(turn, received)
@@ -183,19 +167,7 @@ class ChatRepl:
             return
         answer = self.conversation.answer("".join(received), speech)
         if speech is not None and speech.pcm and self._audio_dir is not None:
-            self._save_speech(answer, speech)
-
-    def _hear(self, chunks: Iterator[BaseMessage]) -> OmniAudio | None:
-        """Consume the answer; its speech played live when there is a player."""
-        if not self._speak:
-            for _ in chunks:
-                pass
-            return None
-        if self._player is not None:
-            from langchain_qwen_omni.playback import play_stream  # noqa: PLC0415
-
-            return play_stream(chunks, device=self._player)
-        return OmniAudio.from_chunks(chunks)
+            self._save_speech(answer, speech, self._audio_dir)
 
     def _keep_partial(self, turn: Turn, received: list[str]) -> None:
         """Keep what was shown of a broken answer; otherwise take the turn back."""
@@ -207,10 +179,8 @@ class ChatRepl:
         again = " (its attachments too: attach them again)" if turn.attachments else ""
         self._note(f"Your message was not sent{again}.")
 
-    def _save_speech(self, turn: Turn, speech: OmniAudio) -> None:
-        folder = self._audio_dir
-        if folder is None:
-            return
+    def _save_speech(self, turn: Turn, speech: OmniAudio, folder: Path) -> None:
+        """Save a spoken answer in `folder`; the turn then holds the file, not PCM."""
         number = sum(1 for t in self.conversation.turns if t.role == "assistant")
         target = folder / f"answer-{number:03d}.wav"
         while target.exists():
@@ -222,6 +192,7 @@ class ChatRepl:
             self._error(exc)
             return
         turn.speech_file = target
+        turn.speech = None  # on disk now: /save copies the file
         self._note(f"Saved {speech.duration:.2f} s of speech to {target}")
 
     # ----------------------------------------------------------- commands
@@ -231,8 +202,7 @@ class ChatRepl:
             return True
         kind: Kind = name.removeprefix("/")  # type: ignore[assignment]  # in KINDS
         try:
-            source = self._resolve(name, argument)
-            self.conversation.attach(kind, source)
+            self.conversation.attach(kind, argument, where=name)
         except self._expected as exc:
             # The helpers' hint names the Python function; here it is a command.
             self._error(exc, _HELPER_HINT.sub(r"attach it with /\1", str(exc)))
@@ -248,12 +218,11 @@ class ChatRepl:
             return True
         path = Path(argument).expanduser()
         try:
-            save_conversation(self.conversation, path)
+            media = save_conversation(self.conversation, path)
         except self._expected as exc:
             self._error(exc)
             return True
         turns = len(self.conversation.turns)
-        media = media_folder(path)
         beside = f", media in {media}" if media.is_dir() else ""
         self._note(f"Saved {turns} turns to {path}{beside}.")
         return True

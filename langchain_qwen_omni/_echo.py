@@ -2,7 +2,8 @@
 
 Shared by the one-shot and the interactive `qwen-omni chat`: the answer's
 text goes to stdout as it arrives, reasoning (thinking mode) to stderr,
-dimmed, so a pipe receives the answer alone.
+dimmed, so a pipe receives the answer alone; its speech, if any, plays as
+it streams or is collected (`hear`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
     from rich.console import Console
 
-__all__ = ["echo_answer"]
+    from langchain_qwen_omni.audio import OmniAudio
+    from langchain_qwen_omni.playback import AudioDevice
+
+__all__ = ["echo_answer", "hear"]
 
 
 def echo_answer(
@@ -53,3 +57,29 @@ def echo_answer(
     finally:
         sys.stdout.write("\n")
         sys.stdout.flush()
+
+
+def hear(
+    chunks: Iterable[BaseMessage], *, spoken: bool, player: AudioDevice | None
+) -> OmniAudio | None:
+    """Consume an answer's chunks; return its speech, played live with a player.
+
+    Args:
+        chunks: The answer's chunks (typically from `echo_answer`).
+        spoken: Whether the answer carries speech to collect.
+        player: Where the speech plays as it arrives; None plays nothing.
+
+    Returns:
+        The speech, or None when the answer is not spoken.
+    """
+    if player is not None:
+        from langchain_qwen_omni.playback import play_stream  # noqa: PLC0415
+
+        return play_stream(chunks, device=player)
+    if not spoken:
+        for _ in chunks:
+            pass
+        return None
+    from langchain_qwen_omni.audio import OmniAudio  # noqa: PLC0415
+
+    return OmniAudio.from_chunks(chunks)

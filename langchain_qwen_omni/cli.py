@@ -25,13 +25,14 @@ import typer
 from typer.core import TyperGroup
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterator
 
     from langchain_core.callbacks import BaseCallbackHandler
     from langchain_core.messages import BaseMessage
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
+    from langchain_qwen_omni._chat_history import Conversation, Kind
     from langchain_qwen_omni.chat_models import ChatQwenOmni
     from langchain_qwen_omni.emulator import OmniEmulator
     from langchain_qwen_omni.playback import AudioDevice
@@ -110,11 +111,19 @@ TranscriptMode = Literal["content", "transcript", "mixed"]
 LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
 EmulatedDialect = Literal["dashscope", "vllm-omni"]
 
+ModelOption = Annotated[
+    str | None,
+    typer.Option("--model", "-m", help="Model name.", show_default=False),
+]
+"""`--model` of a command that talks to a chat model (the root's applies otherwise)."""
+VoiceOption = Annotated[
+    str | None, typer.Option(help="Voice of the spoken answers.", show_default=False)
+]
+
 MISSING_KEY = (
     "No DashScope API key: set one with `export DASHSCOPE_API_KEY=sk-...` "
     "(keys are per region, see --region), or try --emulator to run offline."
 )
-_URL_PREFIXES = ("http://", "https://", "data:")
 
 _BAD_REQUEST = 400
 _SERVER_ERROR = 500
@@ -144,6 +153,22 @@ class _Target:
     debug: bool = False
     _emulator: OmniEmulator | None = None
 
+    def connection(self, ctx: typer.Context) -> dict[str, Any]:
+        """The client's connection arguments, checking the key first.
+
+        With `--emulator`, the emulator's URL (starting it if needed);
+        otherwise `base_url` and `region` as given, the key from the environment.
+
+        Raises:
+            _CommandError: When no key is set and `--emulator` was not given.
+        """
+        if self.use_emulator:
+            emulator = self.start_emulator(ctx)
+            return {"base_url": emulator.base_url, "api_key": "emulator"}
+        if not os.environ.get("DASHSCOPE_API_KEY"):
+            raise _CommandError(MISSING_KEY)
+        return {"base_url": self.base_url, "region": self.region}
+
     def chat_model(self, ctx: typer.Context, **fields: Any) -> ChatQwenOmni:
         """Build the chat model for a command, checking the key first.
 
@@ -154,16 +179,9 @@ class _Target:
 
         if self.model and "model" not in fields:
             fields["model"] = self.model
-        if self.use_emulator:
-            emulator = self._start_emulator(ctx)
-            return ChatQwenOmni(
-                base_url=emulator.base_url, api_key="emulator", **fields
-            )
-        if not os.environ.get("DASHSCOPE_API_KEY"):
-            raise _CommandError(MISSING_KEY)
-        return ChatQwenOmni(base_url=self.base_url, region=self.region, **fields)
+        return ChatQwenOmni(**self.connection(ctx), **fields)
 
-    def _start_emulator(self, ctx: typer.Context) -> OmniEmulator:
+    def start_emulator(self, ctx: typer.Context) -> OmniEmulator:
         """Start the in-process emulator once; it stops when the command ends."""
         if self._emulator is None:
             from langchain_qwen_omni.emulator import OmniEmulator  # noqa: PLC0415
@@ -356,52 +374,6 @@ def _root(  # noqa: PLR0913  # one parameter per documented option
 
 
 # ------------------------------------------------------------------- chat
-def _media_source(option: str, value: str) -> str:
-    """Check a local media path early, naming the option; URLs pass as given.
-
-    Returns:
-        The URL, or the file's absolute path (symlinks resolved), so that
-        `media/clip.mp4` means the same wherever it is used next.
-
-    Raises:
-        _CommandError: When the path is not a readable file.
-    """
-    if value.startswith(_URL_PREFIXES):
-        return value
-    path = Path(value).expanduser()
-    if not path.is_file():
-        reason = "is a directory" if path.is_dir() else "no such file"
-        msg = f"Cannot read {option} {value}: {reason}."
-        raise _CommandError(msg)
-    if not os.access(path, os.R_OK):
-        msg = f"Cannot read {option} {value}: permission denied."
-        raise _CommandError(msg)
-    return str(path.resolve())  # relative paths mean the working directory
-
-
-def _user_content(
-    prompt: str, images: list[str], audio_in: str | None, video: str | None
-) -> str | list[str | dict[str, Any]]:
-    """The user message: media blocks first, then the prompt's text."""
-    if not images and audio_in is None and video is None:
-        return prompt
-    from langchain_qwen_omni.media import (  # noqa: PLC0415
-        audio_block,
-        image_block,
-        video_block,
-    )
-
-    blocks: list[str | dict[str, Any]] = [
-        dict(image_block(_media_source("--image", image))) for image in images
-    ]
-    if audio_in is not None:
-        blocks.append(dict(audio_block(_media_source("--audio-in", audio_in))))
-    if video is not None:
-        blocks.append(dict(video_block(_media_source("--video", video))))
-    blocks.append({"type": "text", "text": prompt})
-    return blocks
-
-
 def _check_speech_target(audio: Path | None, voice: str | None) -> None:
     """Refuse speech options that cannot work before spending a request.
 
@@ -425,44 +397,31 @@ def _check_speech_target(audio: Path | None, voice: str | None) -> None:
         raise typer.BadParameter(msg, param_hint="--audio")
 
 
-def _show_answer(chunks: Iterable[BaseMessage], console: Console) -> list[BaseMessage]:
-    """Print reasoning (stderr, dimmed) and answer text (stdout) as they come."""
-    from langchain_qwen_omni._echo import echo_answer  # noqa: PLC0415
-
-    return list(echo_answer(chunks, console))
-
-
 def _player(console: Console, *, saving: bool) -> AudioDevice | None:
     """The output device for live speech, or None after a one-line hint."""
-    from langchain_qwen_omni import playback  # noqa: PLC0415
-    from langchain_qwen_omni._chat_repl import open_player  # noqa: PLC0415
+    from langchain_qwen_omni.playback import probe_output  # noqa: PLC0415
 
-    found = open_player(playback.default_device)
-    if not isinstance(found, str):
-        return found
+    try:
+        return probe_output()
+    except (ImportError, OSError) as exc:  # no extra, no PortAudio, no device
+        reason = " ".join(str(exc).split())
     kept = "" if saving else " Keep it with --audio-dir DIR (or --audio OUT.wav)."
-    console.print(f"Speech is not played: {found}{kept}", style="dim", markup=False)
+    console.print(f"Speech is not played: {reason}{kept}", style="dim", markup=False)
     return None
 
 
-def _converse(  # noqa: PLR0913  # the session's settings, all keyword-only
+def _converse(
     llm: ChatQwenOmni,
+    conversation: Conversation,
     *,
     first: str | None,
-    system: str | None,
-    attachments: list[tuple[str, str]],
     speak: bool,
     audio_dir: Path | None,
 ) -> None:
     """Hold an interactive conversation on stdin until /exit or end of input."""
-    from langchain_qwen_omni._chat_history import Conversation  # noqa: PLC0415
     from langchain_qwen_omni._chat_repl import ChatRepl, input_lines  # noqa: PLC0415
 
     console = _stderr()
-    conversation = Conversation(system=system)
-    for option, source in attachments:  # --image/--audio-in/--video: the first turn's
-        kind = "audio" if option == "--audio-in" else option.removeprefix("--")
-        conversation.attach(kind, _media_source(option, source))  # type: ignore[arg-type]
     if audio_dir is not None and not audio_dir.is_dir():
         audio_dir.mkdir(parents=True)
         console.print(f"Created {_escape(str(audio_dir))} for the spoken answers.")
@@ -471,7 +430,6 @@ def _converse(  # noqa: PLR0913  # the session's settings, all keyword-only
         console=console,
         describe_error=describe_error,
         expected_errors=_expected_errors(),
-        resolve_media=_media_source,
         conversation=conversation,
         speak=speak,
         player=_player(console, saving=audio_dir is not None) if speak else None,
@@ -541,14 +499,8 @@ def chat(  # noqa: PLR0913  # one parameter per documented option
         str | None,
         typer.Option(help="Video path or URL to ask about.", show_default=False),
     ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option("--model", "-m", help="Model name.", show_default=False),
-    ] = None,
-    voice: Annotated[
-        str | None,
-        typer.Option(help="Voice of the spoken answer.", show_default=False),
-    ] = None,
+    model: ModelOption = None,
+    voice: VoiceOption = None,
     audio: Annotated[
         Path | None,
         typer.Option(
@@ -603,61 +555,45 @@ def chat(  # noqa: PLR0913  # one parameter per documented option
         fields["voice"] = voice
     if thinking:
         fields["enable_thinking"] = True
+    media: list[tuple[str, Kind, str]] = [("--image", "image", i) for i in image or []]
+    media += [("--audio-in", "audio", audio_in)] if audio_in else []
+    media += [("--video", "video", video)] if video else []
     with _reported(ctx):
+        from langchain_qwen_omni._chat_history import Conversation  # noqa: PLC0415
+
+        llm = _target(ctx).chat_model(ctx, **fields)
+        history = Conversation(system=system)
+        for option, kind, source in media:  # the first message's
+            history.attach(kind, source, where=option)
         if conversation:
-            media = [("--image", item) for item in image or []]
-            media += [("--audio-in", audio_in)] if audio_in else []
-            media += [("--video", video)] if video else []
-            _converse(
-                _target(ctx).chat_model(ctx, **fields),
-                first=prompt,
-                system=system,
-                attachments=media,
-                speak=speak,
-                audio_dir=audio_dir,
-            )
+            _converse(llm, history, first=prompt, speak=speak, audio_dir=audio_dir)
             return
-        _answer_once(
-            _target(ctx).chat_model(ctx, **fields),
-            _user_content(prompt or "", image or [], audio_in, video),
-            system=system,
-            audio=audio,
-            speak=speak,
-            stream=stream,
-        )
+        history.ask(prompt or "")
+        _answer_once(llm, history.messages(), audio=audio, speak=speak, stream=stream)
 
 
-def _answer_once(  # noqa: PLR0913  # the command's settings, all keyword-only
+def _answer_once(
     llm: ChatQwenOmni,
-    content: str | list[str | dict[str, Any]],
+    messages: list[BaseMessage],
     *,
-    system: str | None,
     audio: Path | None,
     speak: bool,
     stream: bool,
 ) -> None:
     """Print one answer; play its speech with `speak`, save it to `audio`."""
-    from langchain_core.messages import HumanMessage, SystemMessage  # noqa: PLC0415
-
-    from langchain_qwen_omni._echo import echo_answer  # noqa: PLC0415
+    from langchain_qwen_omni._echo import echo_answer, hear  # noqa: PLC0415
     from langchain_qwen_omni.audio import OmniAudio  # noqa: PLC0415
 
     console = _stderr()
-    messages: list[BaseMessage] = [SystemMessage(system)] if system else []
-    messages.append(HumanMessage(content=content))
     player = _player(console, saving=audio is not None) if speak else None
     spoken = audio is not None or speak
-    speech: OmniAudio | None = None
-    if stream and player is not None:
-        from langchain_qwen_omni.playback import play_stream  # noqa: PLC0415
-
-        speech = play_stream(echo_answer(llm.stream(messages), console), device=player)
-    elif stream:
-        chunks = _show_answer(llm.stream(messages), console)
-        speech = OmniAudio.from_chunks(chunks) if spoken else None
+    speech: OmniAudio | None
+    if stream:
+        shown = echo_answer(llm.stream(messages), console)
+        speech = hear(shown, spoken=spoken, player=player)
     else:
         answer = llm.invoke(messages)
-        _show_answer([answer], console)
+        list(echo_answer([answer], console))  # prints it
         speech = OmniAudio.from_message(answer) if spoken else None
         if speech is not None and player is not None:
             speech.play(device=player)
@@ -746,10 +682,7 @@ def describe(  # noqa: PLR0913  # one parameter per documented option
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the whole result as JSON.")
     ] = False,
-    model: Annotated[
-        str | None,
-        typer.Option("--model", "-m", help="Model name.", show_default=False),
-    ] = None,
+    model: ModelOption = None,
 ) -> None:
     """Describe a video, or answer a question about it, however long it is.
 
@@ -765,11 +698,12 @@ def describe(  # noqa: PLR0913  # one parameter per documented option
         TimeElapsedColumn,
     )
 
+    from langchain_qwen_omni._chat_history import checked_source, is_url  # noqa: PLC0415
     from langchain_qwen_omni.tools import create_video_describer  # noqa: PLC0415
 
     with _reported(ctx):
-        source = _media_source("VIDEO", video)
-        folders = [] if source.startswith(_URL_PREFIXES) else [Path(source).parent]
+        source = checked_source("VIDEO", video)
+        folders = [] if is_url(source) else [Path(source).parent]
         llm = _target(ctx).chat_model(ctx, **({"model": model} if model else {}))
         describer = create_video_describer(
             llm, allowed_dirs=folders, max_concurrency=concurrency, strategy=strategy
@@ -905,9 +839,7 @@ def talk(  # noqa: PLR0913  # one parameter per documented option
             help="Stream the file as fast as possible, not at real-time pace."
         ),
     ] = False,
-    voice: Annotated[
-        str | None, typer.Option(help="Voice of the answers.", show_default=False)
-    ] = None,
+    voice: VoiceOption = None,
     instructions: Annotated[
         str | None,
         typer.Option(help="System prompt of the session.", show_default=False),
@@ -936,6 +868,7 @@ def talk(  # noqa: PLR0913  # one parameter per documented option
     another realtime model). With --emulator and --fast, the emulator answers
     at full speed too.
     """
+    from langchain_qwen_omni._chat_history import checked_source  # noqa: PLC0415
     from langchain_qwen_omni.audio import SPEECH_FILE_SUFFIXES  # noqa: PLC0415
     from langchain_qwen_omni.talk import TalkSettings, run_talk  # noqa: PLC0415
 
@@ -945,17 +878,11 @@ def talk(  # noqa: PLR0913  # one parameter per documented option
     target = _target(ctx)
     with _reported(ctx):
         if input_file is not None:
-            input_file = Path(_media_source("--input", str(input_file)))
-        connection: dict[str, Any] = {
-            "base_url": target.base_url,
-            "region": target.region,
-        }
+            input_file = Path(checked_source("--input", str(input_file)))
+        connection = target.connection(ctx)
         if target.use_emulator:
-            emulator = target._start_emulator(ctx)  # noqa: SLF001  # this module's own
+            emulator = target.start_emulator(ctx)  # the one connection() started
             emulator.realtime.options.speed = 0.0 if fast else 1.0
-            connection = {"base_url": emulator.base_url, "api_key": "emulator"}
-        elif not os.environ.get("DASHSCOPE_API_KEY"):
-            raise _CommandError(MISSING_KEY)
         settings = TalkSettings(
             input=input_file,
             output=output,

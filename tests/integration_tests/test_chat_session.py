@@ -250,6 +250,21 @@ def test_saved_conversation_keeps_each_spoken_answer(runner, emu, workdir, devic
     assert np.frombuffer(device.played[0].pcm, "<i2").tolist() == samples.tolist()
 
 
+def test_saved_conversation_copies_the_answers_kept_in_audio_dir(
+    runner, emu, workdir, device
+):
+    result = converse(
+        runner, emu, ["Speak", "/save talk.json"], "--audio-dir", "answers"
+    )
+
+    assert result.exit_code == 0, result.output
+    saved = json.loads((workdir / "talk.json").read_text())
+    speech = workdir / saved["turns"][1]["speech"]
+    assert speech.parent.name == "talk.media"
+    kept = workdir / "answers" / "answer-001.wav"
+    assert speech.read_bytes() == kept.read_bytes()
+
+
 class _NoDevice:
     def open_output(self, sample_rate, channels):
         msg = "Cannot open the output sound device: no default output device."

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from langchain_qwen_omni import OmniAudio, OmniInputError
+from langchain_qwen_omni import media as omni_media
 from langchain_qwen_omni._chat_history import (
     Conversation,
     load_conversation,
@@ -16,6 +18,9 @@ from langchain_qwen_omni._chat_history import (
 )
 from tests import media
 from tests.fake_audio import tone_pcm
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 URL = "https://example.com/cat.png"
 
@@ -68,6 +73,25 @@ def test_attach_checks_the_file_at_once(tmp_path, photo):
     with pytest.raises(OmniInputError, match="not audio"):
         chat.attach("audio", str(photo))
     assert chat.pending == []
+
+
+def test_an_attached_file_is_sniffed_once_however_often_it_is_sent(monkeypatch, photo):
+    heads: list[Path] = []
+    read_head = omni_media._read_head
+
+    def counted(path: Path) -> bytes:
+        heads.append(path)
+        return read_head(path)
+
+    monkeypatch.setattr(omni_media, "_read_head", counted)
+    chat = Conversation()
+    chat.attach("image", str(photo))
+    chat.ask("What is this?")
+
+    first, second = chat.messages(), chat.messages()
+
+    assert len(heads) == 1
+    assert first[0].content[0] == second[0].content[0]
 
 
 def test_save_then_load_gives_the_same_conversation(tmp_path, photo):
