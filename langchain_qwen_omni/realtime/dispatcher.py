@@ -466,6 +466,8 @@ class EventDispatcher:
     def _on_response_done(self, event: Mapping[str, Any]) -> Actions:
         response = mapping_field(event, "response")
         response_id = string_field(response, "id") or string_field(event, "response_id")
+        if response_id is not None and response_id in self._finished:
+            return Actions()  # repeated, or after a newer answer closed this one
         answer = self._answer(response_id)
         answer.fill_from_output(response_output(event))
         actions = Actions()

@@ -424,6 +424,28 @@ def test_late_and_broken_events_are_ignored():
     assert not actions.send
 
 
+def test_a_late_or_repeated_response_done_is_ignored():
+    d = dispatcher()
+    closed = feed(
+        d,
+        {"type": "response.created", "response": {"id": "r1"}},
+        {"type": "response.text.delta", "response_id": "r1", "delta": "Cut"},
+        {"type": "response.created", "response": {"id": "r2"}},  # r1 never ended
+        {"type": "response.text.delta", "response_id": "r2", "delta": "Next"},
+    )
+    assert [e.status for e in of(ResponseDone, closed)] == ["incomplete"]
+    late = feed(
+        d,
+        {"type": "response.done", "response": {"id": "r1", "status": "completed"}},
+        {"type": "response.done", "response": {"id": "r2", "status": "completed"}},
+        {"type": "response.done", "response": {"id": "r2", "status": "completed"}},
+    )
+    done = of(ResponseDone, late)
+    assert [(e.response_id, e.message.text) for e in done] == [("r2", "Next")]
+    assert [m.text for m in d.messages] == ["Cut", "Next"]
+    assert d.idle
+
+
 def test_fatal_errors_are_told_from_passing_ones():
     assert is_fatal_error(
         {"code": "InvalidApiKey", "message": "Invalid API-key provided."}
