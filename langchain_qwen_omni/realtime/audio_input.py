@@ -9,8 +9,6 @@ stream, so consecutive pieces of one recording join without clicks; and
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from langchain_qwen_omni._pcm import decode_b64
 from langchain_qwen_omni.audio import OmniAudio
 from langchain_qwen_omni.errors import OmniInputError
 
@@ -192,8 +191,8 @@ def _from_block(block: Mapping[str, Any]) -> tuple[npt.NDArray[np.float32], int]
     data = block.get("base64") or block.get("data")
     if isinstance(data, str):
         try:
-            raw = base64.b64decode(data, validate=True)
-        except binascii.Error as exc:
+            raw = decode_b64(data)
+        except ValueError as exc:  # binascii.Error, or a non-ASCII string
             msg = "The audio block's base64 does not decode."
             raise OmniInputError(msg) from exc
         return _from_file(io.BytesIO(raw), "the audio block")

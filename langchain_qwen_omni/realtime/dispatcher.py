@@ -8,8 +8,6 @@ actions it returns: client events to send and tool calls to start.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import collections
 import dataclasses
 import logging
@@ -17,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import HumanMessage
 
+from langchain_qwen_omni._pcm import decode_wire_b64
 from langchain_qwen_omni.realtime.events import (
     AssistantAudio,
     AssistantTranscriptDelta,
@@ -398,9 +397,9 @@ class EventDispatcher:
 
     def _on_audio_delta(self, event: Mapping[str, Any]) -> Actions:
         answer = self._answer(string_field(event, "response_id"))
-        try:
-            data = base64.b64decode(string_field(event, "delta") or "", validate=True)
-        except (binascii.Error, ValueError):
+        try:  # pieces may come without their `=` padding
+            data = decode_wire_b64(string_field(event, "delta") or "")
+        except ValueError:  # binascii.Error, or a non-ASCII string
             logger.warning("Skipped a response.audio.delta whose data is not base64.")
             return Actions()
         pcm = answer.add_audio(data)

@@ -10,7 +10,6 @@ when a session starts from a history and when it reconnects.
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +21,7 @@ from langchain_core.messages import (
 )
 
 from langchain_qwen_omni._blocks import MODEL_PROVIDER
+from langchain_qwen_omni._pcm import encode_b64
 from langchain_qwen_omni._stream import usage_from_wire
 from langchain_qwen_omni.realtime.protocol import mapping_field, string_field
 from langchain_qwen_omni.realtime.tool_runner import parse_arguments
@@ -179,7 +179,7 @@ class AnswerBuilder:
         if self._pcm:
             kwargs["audio"] = {
                 "id": self.item_id or self.response_id,
-                "data": base64.b64encode(self._pcm).decode("ascii"),
+                "data": encode_b64(self._pcm),
                 "transcript": text,
                 "expires_at": None,
                 "format": "pcm16",

@@ -49,6 +49,19 @@ def of(kind, actions: Actions) -> list:
     return [e for e in actions.events if isinstance(e, kind)]
 
 
+def test_speech_pieces_without_base64_padding_are_decoded():
+    d = dispatcher()
+    pcm = bytes(range(1, 41))  # two pieces of 20 bytes: each padded with one `=`
+    pieces = [b64(pcm[:20]).rstrip("="), b64(pcm[20:]).rstrip("=")]
+    actions = feed(
+        d,
+        *({"type": "response.audio.delta", "delta": p} for p in pieces),
+        {"type": "response.done"},
+    )
+    assert b"".join(e.pcm for e in of(AssistantAudio, actions)) == pcm
+    assert OmniAudio.from_message(of(ResponseDone, actions)[0].message).pcm == pcm
+
+
 def test_a_server_that_sends_no_ids_still_gives_one_answer():
     d = dispatcher()
     actions = feed(
