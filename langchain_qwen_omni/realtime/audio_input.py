@@ -35,7 +35,10 @@ INPUT_SAMPLE_RATE = 16_000
 """What every realtime model takes: 16 kHz mono PCM16."""
 PIECE_BYTES = INPUT_SAMPLE_RATE * 2 // 10
 """100 ms of input audio."""
-_FILE_MAGIC = (b"RIFF", b"fLaC", b"OggS", b"ID3", b"\xff\xfb", b"\xff\xf3", b"FORM")
+_FILE_MAGIC = (b"RIFF", b"fLaC", b"OggS", b"ID3", b"FORM")
+_MP3_FRAME = (b"\xff\xfb", b"\xff\xf3")
+"""A bare MP3 frame's first bytes, which are also a PCM16 sample (-1025 or
+-3073): bytes given with a `sample_rate` are raw PCM even when they start so."""
 _MAX_CHANNELS = 8
 
 
@@ -60,7 +63,9 @@ def read_audio(
         return _from_pcm(source.pcm, source.sample_rate, source.channels)
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
-        if data.startswith(_FILE_MAGIC):
+        if data.startswith(_FILE_MAGIC) or (
+            sample_rate is None and data.startswith(_MP3_FRAME)
+        ):
             return _from_file(io.BytesIO(data), "the audio bytes")
         return _from_pcm(data, _require_rate(sample_rate, "raw PCM bytes"), channels)
     if isinstance(source, (str, Path)):
