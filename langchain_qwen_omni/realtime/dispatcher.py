@@ -165,11 +165,6 @@ class EventDispatcher:
             and not any(not r.stale for r in self._rounds.values())
         )
 
-    @property
-    def responding(self) -> bool:
-        """Whether an answer is in progress."""
-        return self._active is not None
-
     # --- feeding ---
 
     def handle(self, event: Mapping[str, Any]) -> Actions:

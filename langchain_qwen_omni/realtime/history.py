@@ -93,7 +93,6 @@ class AnswerBuilder:
         self.sample_rate = sample_rate
         self.item_id: str | None = None
         self.interrupted = False
-        self.audio_pieces = 0
         self.calls: dict[str, PendingCall] = {}
         self._text: list[str] = []
         self._pcm = bytearray()
@@ -118,8 +117,6 @@ class AnswerBuilder:
         self._odd = data[cut:]
         pcm = data[:cut]
         self._pcm += pcm
-        if pcm:
-            self.audio_pieces += 1
         return pcm
 
     def interrupt(self) -> None:
@@ -164,11 +161,6 @@ class AnswerBuilder:
     def text(self) -> str:
         """The answer's text (the transcript of its speech)."""
         return "".join(self._text)
-
-    @property
-    def pcm(self) -> bytes:
-        """The answer's speech received before any interruption."""
-        return bytes(self._pcm)
 
     def to_message(
         self, *, model: str, status: str, usage: Mapping[str, Any] | None = None
