@@ -21,6 +21,8 @@ from langchain_qwen_omni.audio import OmniAudio
 from langchain_qwen_omni.errors import OmniInputError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import numpy.typing as npt
 
 __all__ = [
@@ -272,6 +274,11 @@ def _to_pcm16(samples: npt.NDArray[np.floating[Any]]) -> bytes:
     return scaled.astype("<i2").tobytes()
 
 
-def split_pieces(pcm: bytes, piece_bytes: int = PIECE_BYTES) -> list[bytes]:
-    """Cut PCM into appends of `piece_bytes` (100 ms), the last one shorter."""
-    return [pcm[i : i + piece_bytes] for i in range(0, len(pcm), piece_bytes)]
+def split_pieces(pcm: bytes, piece_bytes: int = PIECE_BYTES) -> Iterator[memoryview]:
+    """Cut PCM into appends of `piece_bytes` (100 ms), the last one shorter.
+
+    Views, one at a time: an hour of speech is not copied into pieces up front.
+    """
+    view = memoryview(pcm)
+    for start in range(0, len(view), piece_bytes):
+        yield view[start : start + piece_bytes]

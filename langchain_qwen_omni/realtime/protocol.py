@@ -58,7 +58,7 @@ def session_update(session: Mapping[str, Any]) -> dict[str, Any]:
     return _event("session.update", session=dict(session))
 
 
-def audio_append(pcm: bytes) -> dict[str, Any]:
+def audio_append(pcm: bytes | memoryview) -> dict[str, Any]:
     """`input_audio_buffer.append` of 16 kHz mono PCM16."""
     return _event("input_audio_buffer.append", audio=encode_b64(pcm))
 
