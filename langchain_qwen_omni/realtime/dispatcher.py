@@ -126,6 +126,8 @@ class EventDispatcher:
         self._finished: collections.deque[str] = collections.deque(maxlen=64)
         self._active: str | None = None
         self._users: dict[str, HumanMessage] = {}
+        self._unnamed_turns = 0
+        """User turns without an item id so far, counted as each one ends."""
         self._rounds: dict[str, _ToolRound] = {}
         self._calls_by_item: dict[str, str] = {}
         self._speaking = False
@@ -268,7 +270,7 @@ class EventDispatcher:
 
     def _user(self, item_id: str | None) -> HumanMessage:
         """The user turn of an item, appended to the conversation on first sight."""
-        key = item_id or f"_user{len(self._users)}"
+        key = item_id or f"_user{self._unnamed_turns}"
         message = self._users.get(key)
         if message is None:
             message = HumanMessage(content="", id=item_id)
@@ -300,6 +302,7 @@ class EventDispatcher:
         transcript = string_field(event, "transcript") or ""
         message = self._user(item_id)
         message.content = transcript
+        self._unnamed_turns += item_id is None  # the next one is another turn
         return Actions(
             events=[UserTranscriptCompleted(item_id=item_id, transcript=transcript)]
         )
@@ -307,6 +310,7 @@ class EventDispatcher:
     def _on_user_failed(self, event: Mapping[str, Any]) -> Actions:
         item_id = string_field(event, "item_id")
         self._user(item_id).additional_kwargs["transcription"] = "failed"
+        self._unnamed_turns += item_id is None
         error = mapping_field(event, "error")
         message = (
             string_field(error, "message") or "The user's speech was not transcribed."

@@ -364,6 +364,30 @@ def test_the_user_turn_keeps_its_place_when_its_transcript_comes_late():
     assert of(UserTranscriptCompleted, actions)[0].transcript == "Can you help?"
 
 
+def test_user_turns_without_item_ids_are_one_message_each():
+    d = dispatcher()
+    for words in (["Hel", "lo"], ["Bye"]):
+        feed(
+            d,
+            {"type": "input_audio_buffer.committed"},
+            *(
+                {
+                    "type": "conversation.item.input_audio_transcription.delta",
+                    "delta": word,
+                }
+                for word in words
+            ),
+            {
+                "type": "conversation.item.input_audio_transcription.completed",
+                "transcript": "".join(words),
+            },
+        )
+    assert [(type(m), m.text) for m in d.messages] == [
+        (HumanMessage, "Hello"),
+        (HumanMessage, "Bye"),
+    ]
+
+
 def test_a_failed_transcription_is_an_error_event_and_marks_the_turn():
     d = dispatcher()
     actions = feed(
