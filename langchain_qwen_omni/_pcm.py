@@ -64,7 +64,7 @@ def decode_wire_b64(data: str) -> bytes:
     return decode_b64(data + "=" * missing if missing in (1, 2) else data)
 
 
-def encode_b64(pcm: bytes | memoryview) -> str:
+def encode_b64(pcm: bytes | bytearray | memoryview) -> str:
     """Base64 of `pcm`, as the ASCII string messages carry."""
     return binascii.b2a_base64(pcm, newline=False).decode("ascii")
 

@@ -43,7 +43,7 @@ from langchain_qwen_omni._clients import (
     sync_client_for,
 )
 from langchain_qwen_omni._convert import convert_messages
-from langchain_qwen_omni._keys import require_key
+from langchain_qwen_omni._keys import REGION_BASE_URLS, require_key, resolve_base_url
 from langchain_qwen_omni._request import PARAM_NAMES, OmniRequest, build_params
 from langchain_qwen_omni._stream import StreamAssembler
 from langchain_qwen_omni._tokens import count_tokens
@@ -83,13 +83,6 @@ if TYPE_CHECKING:
 
 __all__ = ["REGION_BASE_URLS", "VLLM_OMNI_BASE_URL", "ChatQwenOmni"]
 
-REGION_BASE_URLS: dict[str, str] = {
-    "intl": "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
-    "cn": "https://dashscope.aliyuncs.com/compatible-mode/v1",
-    "us": "https://dashscope-us.aliyuncs.com/compatible-mode/v1",
-    "hk": "https://cn-hongkong.dashscope.aliyuncs.com/compatible-mode/v1",
-}
-"""Documented compatible-mode endpoints per region; a key works in its region only."""
 VLLM_OMNI_BASE_URL = "http://localhost:8000/v1"
 """Where `vllm serve <weights> --omni` listens by default."""
 VLLM_API_KEY_ENV = "VLLM_API_KEY"
@@ -735,13 +728,7 @@ class ChatQwenOmni(BaseChatModel):
             )
             raise ValueError(msg)
         if self.base_url is None:
-            self.base_url = (
-                REGION_BASE_URLS[self.region]
-                if self.region
-                else os.environ.get("DASHSCOPE_BASE_URL")
-                or os.environ.get("DASHSCOPE_API_BASE")
-                or REGION_BASE_URLS["intl"]
-            )
+            self.base_url = resolve_base_url(None, self.region)
         require_key(self.api_key)
         return self
 

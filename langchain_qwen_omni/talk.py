@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import importlib
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -67,16 +66,20 @@ class _Devices:
 
 
 def _sounddevice(why: str) -> ModuleType:
-    """Import `sounddevice`, or explain which extra brings it.
+    """Import `sounddevice` as playback does, or explain which extra brings it.
 
     Raises:
         OmniInputError: When it is not installed.
+        OmniDeviceError: When PortAudio, which it loads, is missing.
     """
+    from langchain_qwen_omni.playback import _sounddevice  # noqa: PLC0415
+
     try:
-        return importlib.import_module("sounddevice")
-    except ImportError as exc:  # also OSError-backed import failures (no PortAudio)
+        module: ModuleType = _sounddevice()
+    except ModuleNotFoundError as exc:
         msg = f'{why} needs sounddevice: pip install "langchain-qwen-omni[playback]".'
         raise OmniInputError(msg) from exc
+    return module
 
 
 def run_talk(

@@ -62,11 +62,6 @@ class EnergyVad:
         self._last_loud_end_ms = 0
         self._carry = b""
 
-    @property
-    def position_ms(self) -> int:
-        """Milliseconds of audio analysed so far."""
-        return self._frames * FRAME_MS
-
     def feed(self, pcm: bytes) -> list[VadEvent]:
         """Analyse more audio; return the starts and stops it completes."""
         data = self._carry + pcm

@@ -9,8 +9,6 @@ stream, so consecutive pieces of one recording join without clicks; and
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,10 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from langchain_qwen_omni._pcm import decode_b64
 from langchain_qwen_omni.audio import OmniAudio
 from langchain_qwen_omni.errors import OmniInputError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import numpy.typing as npt
 
 __all__ = [
@@ -36,7 +37,10 @@ INPUT_SAMPLE_RATE = 16_000
 """What every realtime model takes: 16 kHz mono PCM16."""
 PIECE_BYTES = INPUT_SAMPLE_RATE * 2 // 10
 """100 ms of input audio."""
-_FILE_MAGIC = (b"RIFF", b"fLaC", b"OggS", b"ID3", b"\xff\xfb", b"\xff\xf3", b"FORM")
+_FILE_MAGIC = (b"RIFF", b"fLaC", b"OggS", b"ID3", b"FORM")
+_MP3_FRAME = (b"\xff\xfb", b"\xff\xf3")
+"""A bare MP3 frame's first bytes, which are also a PCM16 sample (-1025 or
+-3073): bytes given with a `sample_rate` are raw PCM even when they start so."""
 _MAX_CHANNELS = 8
 
 
@@ -61,7 +65,9 @@ def read_audio(
         return _from_pcm(source.pcm, source.sample_rate, source.channels)
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
-        if data.startswith(_FILE_MAGIC):
+        if data.startswith(_FILE_MAGIC) or (
+            sample_rate is None and data.startswith(_MP3_FRAME)
+        ):
             return _from_file(io.BytesIO(data), "the audio bytes")
         return _from_pcm(data, _require_rate(sample_rate, "raw PCM bytes"), channels)
     if isinstance(source, (str, Path)):
@@ -192,8 +198,8 @@ def _from_block(block: Mapping[str, Any]) -> tuple[npt.NDArray[np.float32], int]
     data = block.get("base64") or block.get("data")
     if isinstance(data, str):
         try:
-            raw = base64.b64decode(data, validate=True)
-        except binascii.Error as exc:
+            raw = decode_b64(data)
+        except ValueError as exc:  # binascii.Error, or a non-ASCII string
             msg = "The audio block's base64 does not decode."
             raise OmniInputError(msg) from exc
         return _from_file(io.BytesIO(raw), "the audio block")
@@ -268,6 +274,11 @@ def _to_pcm16(samples: npt.NDArray[np.floating[Any]]) -> bytes:
     return scaled.astype("<i2").tobytes()
 
 
-def split_pieces(pcm: bytes, piece_bytes: int = PIECE_BYTES) -> list[bytes]:
-    """Cut PCM into appends of `piece_bytes` (100 ms), the last one shorter."""
-    return [pcm[i : i + piece_bytes] for i in range(0, len(pcm), piece_bytes)]
+def split_pieces(pcm: bytes, piece_bytes: int = PIECE_BYTES) -> Iterator[memoryview]:
+    """Cut PCM into appends of `piece_bytes` (100 ms), the last one shorter.
+
+    Views, one at a time: an hour of speech is not copied into pieces up front.
+    """
+    view = memoryview(pcm)
+    for start in range(0, len(view), piece_bytes):
+        yield view[start : start + piece_bytes]

@@ -8,8 +8,6 @@ actions it returns: client events to send and tool calls to start.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import collections
 import dataclasses
 import logging
@@ -17,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import HumanMessage
 
+from langchain_qwen_omni._pcm import decode_wire_b64
 from langchain_qwen_omni.realtime.events import (
     AssistantAudio,
     AssistantTranscriptDelta,
@@ -127,6 +126,8 @@ class EventDispatcher:
         self._finished: collections.deque[str] = collections.deque(maxlen=64)
         self._active: str | None = None
         self._users: dict[str, HumanMessage] = {}
+        self._unnamed_turns = 0
+        """User turns without an item id so far, counted as each one ends."""
         self._rounds: dict[str, _ToolRound] = {}
         self._calls_by_item: dict[str, str] = {}
         self._speaking = False
@@ -165,11 +166,6 @@ class EventDispatcher:
             and not self._speaking
             and not any(not r.stale for r in self._rounds.values())
         )
-
-    @property
-    def responding(self) -> bool:
-        """Whether an answer is in progress."""
-        return self._active is not None
 
     # --- feeding ---
 
@@ -274,7 +270,7 @@ class EventDispatcher:
 
     def _user(self, item_id: str | None) -> HumanMessage:
         """The user turn of an item, appended to the conversation on first sight."""
-        key = item_id or f"_user{len(self._users)}"
+        key = item_id or f"_user{self._unnamed_turns}"
         message = self._users.get(key)
         if message is None:
             message = HumanMessage(content="", id=item_id)
@@ -306,6 +302,7 @@ class EventDispatcher:
         transcript = string_field(event, "transcript") or ""
         message = self._user(item_id)
         message.content = transcript
+        self._unnamed_turns += item_id is None  # the next one is another turn
         return Actions(
             events=[UserTranscriptCompleted(item_id=item_id, transcript=transcript)]
         )
@@ -313,6 +310,7 @@ class EventDispatcher:
     def _on_user_failed(self, event: Mapping[str, Any]) -> Actions:
         item_id = string_field(event, "item_id")
         self._user(item_id).additional_kwargs["transcription"] = "failed"
+        self._unnamed_turns += item_id is None
         error = mapping_field(event, "error")
         message = (
             string_field(error, "message") or "The user's speech was not transcribed."
@@ -398,9 +396,9 @@ class EventDispatcher:
 
     def _on_audio_delta(self, event: Mapping[str, Any]) -> Actions:
         answer = self._answer(string_field(event, "response_id"))
-        try:
-            data = base64.b64decode(string_field(event, "delta") or "", validate=True)
-        except (binascii.Error, ValueError):
+        try:  # pieces may come without their `=` padding
+            data = decode_wire_b64(string_field(event, "delta") or "")
+        except ValueError:  # binascii.Error, or a non-ASCII string
             logger.warning("Skipped a response.audio.delta whose data is not base64.")
             return Actions()
         pcm = answer.add_audio(data)
@@ -466,6 +464,8 @@ class EventDispatcher:
     def _on_response_done(self, event: Mapping[str, Any]) -> Actions:
         response = mapping_field(event, "response")
         response_id = string_field(response, "id") or string_field(event, "response_id")
+        if response_id is not None and response_id in self._finished:
+            return Actions()  # repeated, or after a newer answer closed this one
         answer = self._answer(response_id)
         answer.fill_from_output(response_output(event))
         actions = Actions()

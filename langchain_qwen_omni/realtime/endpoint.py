@@ -10,7 +10,6 @@ work: the realtime endpoint is `/api-ws/v1/realtime` on the same host.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -19,28 +18,13 @@ from langchain_qwen_omni.errors import OmniInputError
 if TYPE_CHECKING:
     from langchain_qwen_omni.realtime.profiles import RealtimeProfile
 
-__all__ = ["REALTIME_PATH", "check_workspace_domain", "realtime_url", "resolve_base"]
+__all__ = ["REALTIME_PATH", "check_workspace_domain", "realtime_url"]
 
 REALTIME_PATH = "/api-ws/v1/realtime"
 _SCHEMES = {"https": "wss", "http": "ws", "wss": "wss", "ws": "ws"}
 _CHAT_PATH = "/compatible-mode/v1"
 _PUBLIC_SUFFIX = ".aliyuncs.com"
 _WORKSPACE_SUFFIX = ".maas.aliyuncs.com"
-
-
-def resolve_base(base_url: str | None, region: str | None) -> str:
-    """The endpoint the settings name, by `ChatQwenOmni`'s precedence."""
-    from langchain_qwen_omni.chat_models import REGION_BASE_URLS  # noqa: PLC0415
-
-    if base_url:
-        return base_url
-    if region:
-        return REGION_BASE_URLS[region]
-    return (
-        os.environ.get("DASHSCOPE_BASE_URL")
-        or os.environ.get("DASHSCOPE_API_BASE")
-        or REGION_BASE_URLS["intl"]
-    )
 
 
 def realtime_url(base: str, model: str) -> str:

@@ -10,7 +10,6 @@ when a session starts from a history and when it reconnects.
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +21,7 @@ from langchain_core.messages import (
 )
 
 from langchain_qwen_omni._blocks import MODEL_PROVIDER
+from langchain_qwen_omni._pcm import encode_b64
 from langchain_qwen_omni._stream import usage_from_wire
 from langchain_qwen_omni.realtime.protocol import mapping_field, string_field
 from langchain_qwen_omni.realtime.tool_runner import parse_arguments
@@ -93,7 +93,6 @@ class AnswerBuilder:
         self.sample_rate = sample_rate
         self.item_id: str | None = None
         self.interrupted = False
-        self.audio_pieces = 0
         self.calls: dict[str, PendingCall] = {}
         self._text: list[str] = []
         self._pcm = bytearray()
@@ -118,8 +117,6 @@ class AnswerBuilder:
         self._odd = data[cut:]
         pcm = data[:cut]
         self._pcm += pcm
-        if pcm:
-            self.audio_pieces += 1
         return pcm
 
     def interrupt(self) -> None:
@@ -165,11 +162,6 @@ class AnswerBuilder:
         """The answer's text (the transcript of its speech)."""
         return "".join(self._text)
 
-    @property
-    def pcm(self) -> bytes:
-        """The answer's speech received before any interruption."""
-        return bytes(self._pcm)
-
     def to_message(
         self, *, model: str, status: str, usage: Mapping[str, Any] | None = None
     ) -> AIMessage:
@@ -179,7 +171,7 @@ class AnswerBuilder:
         if self._pcm:
             kwargs["audio"] = {
                 "id": self.item_id or self.response_id,
-                "data": base64.b64encode(self._pcm).decode("ascii"),
+                "data": encode_b64(self._pcm),
                 "transcript": text,
                 "expires_at": None,
                 "format": "pcm16",

@@ -8,11 +8,11 @@ as `None` instead of failing, since servers add and drop optional fields.
 
 from __future__ import annotations
 
-import base64
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from langchain_qwen_omni._pcm import encode_b64
 from langchain_qwen_omni.errors import OmniInputError
 
 __all__ = [
@@ -58,9 +58,9 @@ def session_update(session: Mapping[str, Any]) -> dict[str, Any]:
     return _event("session.update", session=dict(session))
 
 
-def audio_append(pcm: bytes) -> dict[str, Any]:
+def audio_append(pcm: bytes | memoryview) -> dict[str, Any]:
     """`input_audio_buffer.append` of 16 kHz mono PCM16."""
-    return _event("input_audio_buffer.append", audio=base64.b64encode(pcm).decode())
+    return _event("input_audio_buffer.append", audio=encode_b64(pcm))
 
 
 def audio_commit() -> dict[str, Any]:
@@ -75,7 +75,7 @@ def audio_clear() -> dict[str, Any]:
 
 def image_append(jpeg: bytes) -> dict[str, Any]:
     """`input_image_buffer.append` of one JPEG frame."""
-    return _event("input_image_buffer.append", image=base64.b64encode(jpeg).decode())
+    return _event("input_image_buffer.append", image=encode_b64(jpeg))
 
 
 def response_create() -> dict[str, Any]:

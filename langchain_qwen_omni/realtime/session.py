@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from langchain_qwen_omni._keys import require_key
+from langchain_qwen_omni._keys import require_key, resolve_base_url
 from langchain_qwen_omni.errors import OmniInputError
 from langchain_qwen_omni.realtime import protocol
 from langchain_qwen_omni.realtime.audio_input import (
@@ -32,7 +32,6 @@ from langchain_qwen_omni.realtime.dispatcher import EventDispatcher
 from langchain_qwen_omni.realtime.endpoint import (
     check_workspace_domain,
     realtime_url,
-    resolve_base,
 )
 from langchain_qwen_omni.realtime.engine import RealtimeEngine
 from langchain_qwen_omni.realtime.errors import OmniRealtimeError
@@ -333,7 +332,7 @@ class QwenOmniRealtime(BaseModel):
     @property
     def url(self) -> str:
         """The WebSocket URL the session connects to."""
-        return realtime_url(resolve_base(self.base_url, self.region), self.model)
+        return realtime_url(resolve_base_url(self.base_url, self.region), self.model)
 
     @property
     def output_sample_rate(self) -> int:

@@ -227,3 +227,25 @@ def test_playing_without_sounddevice_names_the_extra(runner, question, monkeypat
 
     assert result.exit_code == 1
     assert "langchain-qwen-omni[playback]" in result.stderr
+
+
+class _NoPortAudio:
+    """An import hook that fails like sounddevice does without libportaudio."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "sounddevice":
+            msg = "PortAudio library not found"
+            raise OSError(msg)
+
+
+def test_playing_without_portaudio_says_what_to_install(runner, question, monkeypatch):
+    monkeypatch.delitem(sys.modules, "sounddevice", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [_NoPortAudio(), *sys.meta_path])
+
+    result = runner.invoke(
+        app, ["talk", "--emulator", "--input", str(question)], env=NO_KEY_ENV
+    )
+
+    assert result.exit_code == 1
+    assert "PortAudio library not found" in result.stderr
+    assert "libportaudio2" in result.stderr

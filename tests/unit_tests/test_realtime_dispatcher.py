@@ -49,6 +49,19 @@ def of(kind, actions: Actions) -> list:
     return [e for e in actions.events if isinstance(e, kind)]
 
 
+def test_speech_pieces_without_base64_padding_are_decoded():
+    d = dispatcher()
+    pcm = bytes(range(1, 41))  # two pieces of 20 bytes: each padded with one `=`
+    pieces = [b64(pcm[:20]).rstrip("="), b64(pcm[20:]).rstrip("=")]
+    actions = feed(
+        d,
+        *({"type": "response.audio.delta", "delta": p} for p in pieces),
+        {"type": "response.done"},
+    )
+    assert b"".join(e.pcm for e in of(AssistantAudio, actions)) == pcm
+    assert OmniAudio.from_message(of(ResponseDone, actions)[0].message).pcm == pcm
+
+
 def test_a_server_that_sends_no_ids_still_gives_one_answer():
     d = dispatcher()
     actions = feed(
@@ -351,6 +364,30 @@ def test_the_user_turn_keeps_its_place_when_its_transcript_comes_late():
     assert of(UserTranscriptCompleted, actions)[0].transcript == "Can you help?"
 
 
+def test_user_turns_without_item_ids_are_one_message_each():
+    d = dispatcher()
+    for words in (["Hel", "lo"], ["Bye"]):
+        feed(
+            d,
+            {"type": "input_audio_buffer.committed"},
+            *(
+                {
+                    "type": "conversation.item.input_audio_transcription.delta",
+                    "delta": word,
+                }
+                for word in words
+            ),
+            {
+                "type": "conversation.item.input_audio_transcription.completed",
+                "transcript": "".join(words),
+            },
+        )
+    assert [(type(m), m.text) for m in d.messages] == [
+        (HumanMessage, "Hello"),
+        (HumanMessage, "Bye"),
+    ]
+
+
 def test_a_failed_transcription_is_an_error_event_and_marks_the_turn():
     d = dispatcher()
     actions = feed(
@@ -422,6 +459,28 @@ def test_late_and_broken_events_are_ignored():
     )
     assert not actions.events
     assert not actions.send
+
+
+def test_a_late_or_repeated_response_done_is_ignored():
+    d = dispatcher()
+    closed = feed(
+        d,
+        {"type": "response.created", "response": {"id": "r1"}},
+        {"type": "response.text.delta", "response_id": "r1", "delta": "Cut"},
+        {"type": "response.created", "response": {"id": "r2"}},  # r1 never ended
+        {"type": "response.text.delta", "response_id": "r2", "delta": "Next"},
+    )
+    assert [e.status for e in of(ResponseDone, closed)] == ["incomplete"]
+    late = feed(
+        d,
+        {"type": "response.done", "response": {"id": "r1", "status": "completed"}},
+        {"type": "response.done", "response": {"id": "r2", "status": "completed"}},
+        {"type": "response.done", "response": {"id": "r2", "status": "completed"}},
+    )
+    done = of(ResponseDone, late)
+    assert [(e.response_id, e.message.text) for e in done] == [("r2", "Next")]
+    assert [m.text for m in d.messages] == ["Cut", "Next"]
+    assert d.idle
 
 
 def test_fatal_errors_are_told_from_passing_ones():

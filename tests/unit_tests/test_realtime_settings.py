@@ -330,6 +330,13 @@ def test_sources_read_as_mono_samples_and_rate(source):
     assert 0.4 < np.abs(samples).max() <= 1.0
 
 
+def test_raw_pcm_that_starts_like_an_mp3_frame_stays_raw_pcm():
+    pcm = np.array([-1025, 0, 1000, -3073], dtype="<i2").tobytes()  # ff fb ...
+    samples, rate = read_audio(pcm, 16_000)
+    assert rate == 16_000
+    assert np.round(samples * 32768).astype(int).tolist() == [-1025, 0, 1000, -3073]
+
+
 def test_files_and_arrays_read_too(tmp_path):
     path = media.write(tmp_path / "q.wav", media.wav(0.25))
     samples, rate = read_audio(str(path))
