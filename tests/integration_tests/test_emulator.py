@@ -299,6 +299,20 @@ def test_invalid_json_is_recorded_and_refused(emu: OmniEmulator) -> None:
     assert emu.requests[-1].body == {"_invalid_json": "{not json"}
 
 
+def test_the_vllm_dialect_refuses_invalid_json_in_its_own_envelope() -> None:
+    with OmniEmulator(dialect="vllm-omni") as emu:
+        resp = httpx.post(f"{emu.base_url}/chat/completions", content=b"{not json")
+    assert resp.status_code == 400
+    assert resp.json() == {
+        "error": {
+            "message": "The request body is not a valid JSON object.",
+            "type": "BadRequestError",
+            "param": None,
+            "code": 400,
+        }
+    }
+
+
 # --- faults --------------------------------------------------------------------
 
 
