@@ -188,7 +188,7 @@ def describe_request(body: Mapping[str, Any]) -> str:
         counts = count_parts(user)
         sentences.append(f"The last user message says: {_quote(message_text(user))}.")
         sentences.append(f"Media: {_describe_media(counts)}.")
-        wire_user = read_request({"messages": [user]}).last_user()
+        wire_user = read_request(body).last_user()  # the same message, as read
         if wire_user is not None and (details := media_details(wire_user)):
             sentences.append(f"Inline media: {details}.")
     return " ".join(sentences)
