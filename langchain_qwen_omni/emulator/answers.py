@@ -48,6 +48,7 @@ __all__ = [
     "interleave",
     "last_user_message",
     "message_text",
+    "quote",
     "resolve_voice",
     "speech_seconds",
     "split_pcm",
@@ -145,7 +146,7 @@ def model_of(body: Mapping[str, Any]) -> str:
 # --- the answer text -------------------------------------------------------
 
 
-def _quote(text: str) -> str:
+def quote(text: str) -> str:
     """Quote user text on one line, shortened so answers stay small."""
     flat = " ".join(text.split())
     if len(flat) > _QUOTE_LIMIT:
@@ -186,7 +187,7 @@ def describe_request(body: Mapping[str, Any]) -> str:
         sentences.append("There is no user message. Media: none.")
     else:
         counts = count_parts(user)
-        sentences.append(f"The last user message says: {_quote(message_text(user))}.")
+        sentences.append(f"The last user message says: {quote(message_text(user))}.")
         sentences.append(f"Media: {_describe_media(counts)}.")
         wire_user = read_request(body).last_user()  # the same message, as read
         if wire_user is not None and (details := media_details(wire_user)):
