@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ from langchain_qwen_omni import _probe
 from langchain_qwen_omni.emulator.answers import messages_of
 from langchain_qwen_omni.emulator.errors import EmulatorError
 from langchain_qwen_omni.emulator.tokens import text_tokens
+from langchain_qwen_omni.emulator.validation import Validator, validate_request
 from langchain_qwen_omni.emulator.vllm_facts import (
     AUTO_TOOLS_MESSAGE,
     INCORRECT_PADDING,
@@ -35,7 +37,7 @@ from langchain_qwen_omni.emulator.vllm_facts import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
     from langchain_qwen_omni.emulator.options import EmulatorOptions
     from langchain_qwen_omni.emulator.vllm_facts import VllmServerOptions
@@ -285,16 +287,13 @@ def validate_vllm_request(
     field, tool parser, `--max-model-len`), as a real server's do.
     """
     server = options.vllm
-    checks: tuple[Callable[[], EmulatorError | None], ...] = (
-        lambda: check_shape(body, server),
-        lambda: check_stream(body, server),
-        lambda: check_parts(body),
-        lambda: check_output(body, server),
-        lambda: check_tools(body, server),
-        lambda: check_length(body, server),
-        lambda: check_video_sound(body),
+    checks: tuple[Validator, ...] = (
+        functools.partial(check_shape, server=server),
+        functools.partial(check_stream, server=server),
+        check_parts,
+        functools.partial(check_output, server=server),
+        functools.partial(check_tools, server=server),
+        functools.partial(check_length, server=server),
+        check_video_sound,
     )
-    for check in checks:
-        if (error := check()) is not None:
-            return error
-    return None
+    return validate_request(body, checks)
