@@ -53,11 +53,8 @@ __all__ = [
 
 MEDIA_TOKENS = 256
 """Tokens the emulator counts for one media item (it does not run the processor)."""
-_URL_PARTS = {
-    "image_url": "image_url",
-    "audio_url": "audio_url",
-    "video_url": "video_url",
-}
+_URL_PARTS = ("image_url", "audio_url", "video_url")
+"""Parts that hold their URL under their own type: `{"image_url": {"url": ...}}`."""
 _ROLES = ("system", "user", "assistant", "tool", "developer")
 
 
@@ -172,7 +169,7 @@ def _check_part(part: Mapping[str, Any]) -> str | None:
             return INCORRECT_PADDING
         return None
     if kind in _URL_PARTS:
-        holder = part.get(_URL_PARTS[kind])
+        holder = part.get(kind)
         url = holder.get("url") if isinstance(holder, Mapping) else None
         if not isinstance(url, str) or not url.startswith(
             ("http://", "https://", "data:")
