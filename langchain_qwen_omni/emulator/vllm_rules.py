@@ -254,7 +254,7 @@ def _silent_inline_video(body: Mapping[str, Any]) -> bool:
             continue
         try:
             data = base64.b64decode(url.partition(",")[2], validate=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or text that is not ASCII
             continue
         if _probe.video_sound(data)[2] is False:
             return True
