@@ -49,6 +49,7 @@ __all__ = [
     "last_user_message",
     "message_text",
     "quote",
+    "received",
     "resolve_voice",
     "speech_seconds",
     "split_pcm",
@@ -171,17 +172,21 @@ def _describe_media(counts: Counter[str]) -> str:
     return ", ".join(pieces) or "none"
 
 
+def received(body: Mapping[str, Any]) -> str:
+    """Say how many messages came, with their roles: `I received 2 messages (...)`."""
+    messages = messages_of(body)
+    roles = ", ".join(str(m.get("role", "?")) for m in messages)
+    plural = "" if len(messages) == 1 else "s"
+    return f"I received {len(messages)} message{plural} ({roles})."
+
+
 def describe_request(body: Mapping[str, Any]) -> str:
     """Describe what the request holds: the emulator's deterministic answer.
 
     Tests assert on this text to check what a client actually sent, so it
     names the model, the message roles, the last user text and its media.
     """
-    messages = messages_of(body)
-    roles = ", ".join(str(m.get("role", "?")) for m in messages)
-    plural = "" if len(messages) == 1 else "s"
-    received = f"I received {len(messages)} message{plural} ({roles})."
-    sentences = [f"[{model_of(body)} emulator] {received}"]
+    sentences = [f"[{model_of(body)} emulator] {received(body)}"]
     user = last_user_message(body)
     if user is None:
         sentences.append("There is no user message. Media: none.")

@@ -38,9 +38,9 @@ from langchain_qwen_omni.emulator.answers import (
     interleave,
     last_user_message,
     message_text,
-    messages_of,
     model_of,
     quote,
+    received,
     split_pcm,
     split_text,
     synthesize_speech,
@@ -95,15 +95,7 @@ def describe_vllm_request(body: Mapping[str, Any], options: VllmServerOptions) -
     Names the model, the roles, the last user text, its parts by wire type,
     the output asked for (and the speaker), and `use_audio_in_video`.
     """
-    messages = messages_of(body)
-    roles = ", ".join(str(m.get("role", "?")) for m in messages)
-    plural = "" if len(messages) == 1 else "s"
-    sentences = [
-        (
-            f"[{model_of(body)} vLLM-Omni emulator] I received {len(messages)} "
-            f"message{plural} ({roles})."
-        )
-    ]
+    sentences = [f"[{model_of(body)} vLLM-Omni emulator] {received(body)}"]
     user = last_user_message(body)
     if user is not None:
         counts = count_parts(user)
