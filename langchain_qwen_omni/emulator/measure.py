@@ -3,8 +3,8 @@
 Data URLs are decoded here with the standard library, strictly (the header
 must end in `;base64`, the data must be canonical base64 with its padding),
 and measured with the pure probes of `langchain_qwen_omni._probe` (format,
-image size, audio duration) and PyAV when installed (video duration and frame
-size). Remote URLs are never fetched, so they are never measured.
+image size, audio duration; video duration and frame size with PyAV, when
+installed). Remote URLs are never fetched, so they are never measured.
 
 The rules and the answer of one request both need these facts, and multi-turn
 conversations send the same media again and again, so measurements are kept
@@ -18,19 +18,14 @@ import base64
 import binascii
 import collections
 import dataclasses
-import io
-import logging
 import threading
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from langchain_qwen_omni import _probe
 
 if TYPE_CHECKING:
     from langchain_qwen_omni.emulator.facts import MediaKind
     from langchain_qwen_omni.emulator.wire import MediaRef
-
-logger = logging.getLogger(__name__)
 
 __all__ = [
     "DataUrlError",
@@ -94,7 +89,8 @@ def measure_data(data: bytes, kind: MediaKind) -> Measured:
         return Measured(len(data), fmt, width=size[0], height=size[1])
     if kind == "audio":
         return Measured(len(data), fmt, seconds=_probe.audio_duration(data))
-    seconds, width, height = _video_facts(data)
+    seconds, size = _probe.video_facts(data)
+    width, height = size if size is not None else (None, None)
     return Measured(len(data), fmt, width=width, height=height, seconds=seconds)
 
 
@@ -151,39 +147,3 @@ class _MeasureCache:
 
 
 _CACHE = _MeasureCache(_CACHE_BUDGET_CHARS)
-
-
-def _video_facts(data: bytes) -> tuple[float | None, int | None, int | None]:
-    """Duration and frame size of a video file via PyAV; `None`s without it."""
-    av = _load_av()
-    if av is None:
-        return None, None, None
-    try:
-        with av.open(io.BytesIO(data), mode="r") as container:
-            durations = [
-                float(stream.duration * stream.time_base)
-                for stream in container.streams
-                if stream.duration is not None and stream.time_base is not None
-            ]
-            seconds = (
-                float(container.duration) / float(av.time_base)
-                if container.duration is not None
-                else max(durations, default=None)
-            )
-            if not container.streams.video:
-                return seconds, None, None
-            context = container.streams.video[0].codec_context
-            return seconds, int(context.width) or None, int(context.height) or None
-    except (av.FFmpegError, ValueError, OSError):
-        logger.debug("PyAV could not read the video", exc_info=True)
-        return None, None, None
-
-
-@lru_cache(maxsize=1)
-def _load_av() -> Any:  # the optional module itself
-    """Import PyAV once; without it videos are not measured."""
-    try:
-        import av  # noqa: PLC0415  # optional and heavy: imported on first use
-    except ImportError:
-        return None
-    return av
