@@ -48,6 +48,8 @@ __all__ = [
     "interleave",
     "last_user_message",
     "message_text",
+    "quote",
+    "received",
     "resolve_voice",
     "speech_seconds",
     "split_pcm",
@@ -145,7 +147,7 @@ def model_of(body: Mapping[str, Any]) -> str:
 # --- the answer text -------------------------------------------------------
 
 
-def _quote(text: str) -> str:
+def quote(text: str) -> str:
     """Quote user text on one line, shortened so answers stay small."""
     flat = " ".join(text.split())
     if len(flat) > _QUOTE_LIMIT:
@@ -170,25 +172,29 @@ def _describe_media(counts: Counter[str]) -> str:
     return ", ".join(pieces) or "none"
 
 
+def received(body: Mapping[str, Any]) -> str:
+    """Say how many messages came, with their roles: `I received 2 messages (...)`."""
+    messages = messages_of(body)
+    roles = ", ".join(str(m.get("role", "?")) for m in messages)
+    plural = "" if len(messages) == 1 else "s"
+    return f"I received {len(messages)} message{plural} ({roles})."
+
+
 def describe_request(body: Mapping[str, Any]) -> str:
     """Describe what the request holds: the emulator's deterministic answer.
 
     Tests assert on this text to check what a client actually sent, so it
     names the model, the message roles, the last user text and its media.
     """
-    messages = messages_of(body)
-    roles = ", ".join(str(m.get("role", "?")) for m in messages)
-    plural = "" if len(messages) == 1 else "s"
-    received = f"I received {len(messages)} message{plural} ({roles})."
-    sentences = [f"[{model_of(body)} emulator] {received}"]
+    sentences = [f"[{model_of(body)} emulator] {received(body)}"]
     user = last_user_message(body)
     if user is None:
         sentences.append("There is no user message. Media: none.")
     else:
         counts = count_parts(user)
-        sentences.append(f"The last user message says: {_quote(message_text(user))}.")
+        sentences.append(f"The last user message says: {quote(message_text(user))}.")
         sentences.append(f"Media: {_describe_media(counts)}.")
-        wire_user = read_request({"messages": [user]}).last_user()
+        wire_user = read_request(body).last_user()  # the same message, as read
         if wire_user is not None and (details := media_details(wire_user)):
             sentences.append(f"Inline media: {details}.")
     return " ".join(sentences)

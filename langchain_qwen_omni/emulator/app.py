@@ -224,7 +224,11 @@ def _batches(events: list[bytes], limit: int) -> Iterator[bytes]:
         yield b"".join(batch)
 
 
-def _parse_body(raw: bytes) -> tuple[dict[str, Any], EmulatorError | None]:
+_Reply = EmulatorError | dict[str, Any] | list[dict[str, Any]]
+"""A dialect's answer: a refusal, a whole completion, or a stream's chunks."""
+
+
+def _parse_body(raw: bytes) -> tuple[dict[str, Any], str | None]:
     """Parse a JSON object body, or say why it cannot be used."""
     try:
         body = json.loads(raw)
@@ -233,16 +237,14 @@ def _parse_body(raw: bytes) -> tuple[dict[str, Any], EmulatorError | None]:
     if isinstance(body, dict):
         return body, None
     text = raw.decode("utf-8", errors="replace")
-    return {INVALID_JSON_KEY: text}, invalid_parameter(
-        "The request body is not a valid JSON object."
-    )
+    return {INVALID_JSON_KEY: text}, "The request body is not a valid JSON object."
 
 
 async def _chat_completions(request: Request) -> Response:
     """Record, validate, then stream the answer as server-sent events."""
     received_at = time.monotonic()
     raw = await request.body()
-    body, error = _parse_body(raw)
+    body, unreadable = _parse_body(raw)
     state = request.app.state
     state.request_log.append(
         RecordedRequest(request.url.path, dict(request.headers), body, received_at)
@@ -256,43 +258,67 @@ async def _chat_completions(request: Request) -> Response:
         if (response := await fault_response(fault, request)) is not None:
             return response
         fault.apply(options)
-    answer = _vllm_answer if options.dialect == "vllm-omni" else _dashscope_answer
-    return answer(body, error, options, fault, state)
+    answer = _answer(body, unreadable, options)
+    if isinstance(answer, EmulatorError):
+        return error_response(answer)
+    if isinstance(answer, dict):  # a whole completion (stream=false)
+        return JSONResponse(answer)
+    return _event_stream(encode_events(answer), options, fault, state)
 
 
-def _dashscope_answer(
-    body: dict[str, Any],
-    error: EmulatorError | None,
-    options: EmulatorOptions,
-    fault: Fault | None,
-    state: Any,
-) -> Response:
-    """Answer as DashScope's compatible mode does (see `validation`, `tools`)."""
+def _answer(
+    body: dict[str, Any], unreadable: str | None, options: EmulatorOptions
+) -> _Reply:
+    """The dialect's answer; whatever the body holds, never an exception.
+
+    A body the dialect's rules or answer builder cannot read is refused in
+    the dialect's error envelope (DashScope's or vLLM's), as is one that is
+    not JSON.
+    """
+    vllm = options.dialect == "vllm-omni"
+    refuse = bad_request if vllm else invalid_parameter
+    if unreadable is not None:
+        return refuse(unreadable)
     try:
-        error = error or validate_request(body)
-        if error is not None:
-            return error_response(error)
-        streaming = body.get("stream") is True
-        chunks = build_answer(
-            body if streaming else {**body, "stream_options": {"include_usage": True}},
-            options,
-            completion_id=f"chatcmpl-{uuid.uuid4().hex}",
-            created=int(time.time()),
-            audio_id=f"audio_{uuid.uuid4().hex}",
-        )
+        return (_vllm_answer if vllm else _dashscope_answer)(body, options)
     except ScriptMismatchError as exc:  # the request contradicts its scripted answer
-        return error_response(exc.error)
+        return exc.error
     except Exception as exc:  # any body gets an answer in the envelope
         logger.debug("Refused a body the rules could not read", exc_info=True)
-        return error_response(
-            invalid_parameter(
-                f"The request body is malformed ({type(exc).__name__}); check the "
-                "types and nesting of its fields."
-            )
+        return refuse(
+            f"The request body is malformed ({type(exc).__name__}); check the "
+            "types and nesting of its fields."
         )
-    if not streaming:  # only where the facts let stream=false through
-        return JSONResponse(whole_completion(chunks))
-    return _event_stream(encode_events(chunks), options, fault, state)
+
+
+def _dashscope_answer(body: dict[str, Any], options: EmulatorOptions) -> _Reply:
+    """Answer as DashScope's compatible mode does (see `validation`, `tools`)."""
+    error = validate_request(body)
+    if error is not None:
+        return error
+    streaming = body.get("stream") is True
+    chunks = build_answer(
+        body if streaming else {**body, "stream_options": {"include_usage": True}},
+        options,
+        completion_id=f"chatcmpl-{uuid.uuid4().hex}",
+        created=int(time.time()),
+        audio_id=f"audio_{uuid.uuid4().hex}",
+    )
+    # stream=false gets this far only where the facts let it through
+    return chunks if streaming else whole_completion(chunks)
+
+
+def _vllm_answer(body: dict[str, Any], options: EmulatorOptions) -> _Reply:
+    """Answer as a vLLM-Omni server does (see `vllm_rules`, `vllm_answers`)."""
+    error = validate_vllm_request(body, options)
+    if error is not None:
+        return error
+    return build_vllm_answer(
+        body,
+        options,
+        completion_id=f"chatcmpl-{uuid.uuid4().hex}",
+        created=int(time.time()),
+    )
 
 
 def _event_stream(
@@ -310,35 +336,6 @@ def _event_stream(
         media_type="text/event-stream",
         headers={"cache-control": "no-cache"},
     )
-
-
-def _vllm_answer(
-    body: dict[str, Any],
-    error: EmulatorError | None,
-    options: EmulatorOptions,
-    fault: Fault | None,
-    state: Any,
-) -> Response:
-    """Answer as a vLLM-Omni server does (see `vllm_rules`, `vllm_answers`)."""
-    try:
-        error = error or validate_vllm_request(body, options)
-        if error is None:
-            answer = build_vllm_answer(
-                body,
-                options,
-                completion_id=f"chatcmpl-{uuid.uuid4().hex}",
-                created=int(time.time()),
-            )
-    except ScriptMismatchError as exc:  # the request contradicts its scripted answer
-        error = exc.error
-    except Exception:  # any body gets an answer in the envelope
-        logger.debug("Refused a body the rules could not read", exc_info=True)
-        error = bad_request("The request body is malformed.")
-    if error is not None:
-        return error_response(error)
-    if isinstance(answer, dict):
-        return JSONResponse(answer)
-    return _event_stream(encode_events(answer), options, fault, state)
 
 
 async def _models(request: Request) -> Response:

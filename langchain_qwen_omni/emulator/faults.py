@@ -323,9 +323,7 @@ class Fault:
         kind, *params = (part.strip() for part in value.split(";"))
         constructor = getattr(cls, kind, None) if kind in get_args(FaultKind) else None
         if constructor is None:
-            msg = (
-                f"unknown fault kind {kind!r}; known: {', '.join(get_args(FaultKind))}"
-            )
+            msg = f"unknown fault kind {kind!r}; known: {_KINDS}"
             raise ValueError(msg)
         kwargs: dict[str, Any] = {}
         for param in filter(None, params):
@@ -355,7 +353,6 @@ class Fault:
                 type_="data_inspection_failed",
                 code="data_inspection_failed",
             )
-            body.setdefault("id", f"chatcmpl-{uuid.uuid4().hex}")
             return EmulatorError(400, body)
         if self.kind == "unauthorized":
             body = error_body(

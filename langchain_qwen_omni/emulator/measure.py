@@ -3,8 +3,8 @@
 Data URLs are decoded here with the standard library, strictly (the header
 must end in `;base64`, the data must be canonical base64 with its padding),
 and measured with the pure probes of `langchain_qwen_omni._probe` (format,
-image size, audio duration) and PyAV when installed (video duration and frame
-size). Remote URLs are never fetched, so they are never measured.
+image size, audio duration; video duration and frame size with PyAV, when
+installed). Remote URLs are never fetched, so they are never measured.
 
 The rules and the answer of one request both need these facts, and multi-turn
 conversations send the same media again and again, so measurements are kept
@@ -18,7 +18,6 @@ import base64
 import binascii
 import collections
 import dataclasses
-import logging
 import threading
 from typing import TYPE_CHECKING
 
@@ -27,8 +26,6 @@ from langchain_qwen_omni import _probe
 if TYPE_CHECKING:
     from langchain_qwen_omni.emulator.facts import MediaKind
     from langchain_qwen_omni.emulator.wire import MediaRef
-
-logger = logging.getLogger(__name__)
 
 __all__ = [
     "DataUrlError",
@@ -92,7 +89,8 @@ def measure_data(data: bytes, kind: MediaKind) -> Measured:
         return Measured(len(data), fmt, width=size[0], height=size[1])
     if kind == "audio":
         return Measured(len(data), fmt, seconds=_probe.audio_duration(data))
-    seconds, width, height = _video_facts(data)
+    seconds, size, _ = _probe.video_facts(data)
+    width, height = size if size is not None else (None, None)
     return Measured(len(data), fmt, width=width, height=height, seconds=seconds)
 
 
@@ -149,10 +147,3 @@ class _MeasureCache:
 
 
 _CACHE = _MeasureCache(_CACHE_BUDGET_CHARS)
-
-
-def _video_facts(data: bytes) -> tuple[float | None, int | None, int | None]:
-    """Duration and frame size of a video file (the shared PyAV probe)."""
-    seconds, size, _ = _probe.video_facts(data)
-    width, height = size or (None, None)
-    return seconds, width, height

@@ -1,6 +1,6 @@
 """The request's parameters, judged per family from the emulator's facts table.
 
-Each `check_*` takes the body and the options and returns an `EmulatorError`
+Each `check_*` takes the request body and returns an `EmulatorError`
 or `None`, like every validator. Texts the API documents are reproduced
 exactly (`Range of max_tokens should be [1, N]`, `Input should be 'A', 'B'
 or 'C': parameters.audio.voice`); other texts are the emulator's, in the

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 __all__ = ["emulator_process", "listening_process"]
 
-_LISTENING = re.compile(r"(http://\S+/compatible-mode/v1)")
+_LISTENING = re.compile(r"(http://\S+/v1)")
+"""The base URL in the banner: `.../compatible-mode/v1`, or `.../v1` (vLLM-Omni)."""
 
 
 @contextlib.contextmanager

@@ -46,6 +46,7 @@ from langchain_qwen_omni.emulator.answers import (
     message_text,
     messages_of,
     model_of,
+    quote,
     split_text,
 )
 from langchain_qwen_omni.emulator.errors import EmulatorError, invalid_parameter
@@ -83,7 +84,6 @@ __all__ = [
 ARGUMENT_PIECE_CHARS = 8
 """Tool-call arguments stream in pieces of about this many characters."""
 _MIN_ARGUMENT_PIECES = 3
-_QUOTE_LIMIT = 200
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _FORCED = "required"
 _STRING_FORMATS = {
@@ -422,13 +422,6 @@ def plan_tool_calls(body: Mapping[str, Any]) -> list[PlannedCall]:
     ]
 
 
-def _quote(text: str) -> str:
-    flat = " ".join(text.split())
-    if len(flat) > _QUOTE_LIMIT:
-        flat = flat[: _QUOTE_LIMIT - 3] + "..."
-    return f"'{flat}'"
-
-
 def tool_results_text(body: Mapping[str, Any]) -> str | None:
     """Text quoting the latest tool results, or `None` when there are none.
 
@@ -445,7 +438,7 @@ def tool_results_text(body: Mapping[str, Any]) -> str | None:
     sentences = [f"[{model_of(body)} emulator]"]
     for result in results:
         name = names.get(str(result.get("tool_call_id")), "a tool")
-        sentences.append(f"The tool {name} returned {_quote(message_text(result))}.")
+        sentences.append(f"The tool {name} returned {quote(message_text(result))}.")
     return " ".join(sentences)
 
 
@@ -527,7 +520,7 @@ def reasoning_text(
 ) -> str:
     """The thinking the emulator streams before its answer (`scripted`: a script's)."""
     user = last_user_message(body)
-    asked = _quote(message_text(user)) if user is not None else "nothing"
+    asked = quote(message_text(user)) if user is not None else "nothing"
     if calls:
         plan = f"I will call {', '.join(call.name for call in calls)}."
     elif scripted:

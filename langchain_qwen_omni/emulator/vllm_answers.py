@@ -38,8 +38,9 @@ from langchain_qwen_omni.emulator.answers import (
     interleave,
     last_user_message,
     message_text,
-    messages_of,
     model_of,
+    quote,
+    received,
     split_pcm,
     split_text,
     synthesize_speech,
@@ -72,7 +73,6 @@ __all__ = [
 
 UNKNOWN_WAV_SIZE = 0xFFFFFFFF
 """The `data` size a WAV header carries when the length is not known yet."""
-_QUOTE_LIMIT = 200
 
 
 def output_modalities(body: Mapping[str, Any]) -> tuple[str, ...]:
@@ -89,35 +89,20 @@ def _speaker(body: Mapping[str, Any], options: VllmServerOptions) -> str:
     return speaker.strip().lower() if isinstance(speaker, str) else DEFAULT_SPEAKER
 
 
-def _quote(text: str) -> str:
-    flat = " ".join(text.split())
-    if len(flat) > _QUOTE_LIMIT:
-        flat = flat[: _QUOTE_LIMIT - 3] + "..."
-    return f"'{flat}'"
-
-
 def describe_vllm_request(body: Mapping[str, Any], options: VllmServerOptions) -> str:
     """The deterministic answer: what the request held, as the server read it.
 
     Names the model, the roles, the last user text, its parts by wire type,
     the output asked for (and the speaker), and `use_audio_in_video`.
     """
-    messages = messages_of(body)
-    roles = ", ".join(str(m.get("role", "?")) for m in messages)
-    plural = "" if len(messages) == 1 else "s"
-    sentences = [
-        (
-            f"[{model_of(body)} vLLM-Omni emulator] I received {len(messages)} "
-            f"message{plural} ({roles})."
-        )
-    ]
+    sentences = [f"[{model_of(body)} vLLM-Omni emulator] {received(body)}"]
     user = last_user_message(body)
     if user is not None:
         counts = count_parts(user)
         media = ", ".join(
             f"{n} {kind}" for kind, n in sorted(counts.items()) if kind != "text"
         )
-        sentences.append(f"The last user message says: {_quote(message_text(user))}.")
+        sentences.append(f"The last user message says: {quote(message_text(user))}.")
         sentences.append(f"Media: {media or 'none'}.")
     output = output_modalities(body)
     spoken = f" (speaker {_speaker(body, options)})" if "audio" in output else ""
@@ -204,7 +189,7 @@ class _Answer:
             if turn
             else ("I answer by describing what I received.")
         )
-        asked = _quote(message_text(last_user_message(body) or {}))
+        asked = quote(message_text(last_user_message(body) or {}))
         self.reasoning = f"The user asked {asked}; {plan}" if thinks(model) else ""
         speech = "audio" in output_modalities(body) and not self.calls
         self.pcm = (

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ from langchain_qwen_omni import _probe
 from langchain_qwen_omni.emulator.answers import messages_of
 from langchain_qwen_omni.emulator.errors import EmulatorError
 from langchain_qwen_omni.emulator.tokens import text_tokens
+from langchain_qwen_omni.emulator.validation import Validator, validate_request
 from langchain_qwen_omni.emulator.vllm_facts import (
     AUTO_TOOLS_MESSAGE,
     INCORRECT_PADDING,
@@ -35,7 +37,7 @@ from langchain_qwen_omni.emulator.vllm_facts import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
     from langchain_qwen_omni.emulator.options import EmulatorOptions
     from langchain_qwen_omni.emulator.vllm_facts import VllmServerOptions
@@ -51,11 +53,8 @@ __all__ = [
 
 MEDIA_TOKENS = 256
 """Tokens the emulator counts for one media item (it does not run the processor)."""
-_URL_PARTS = {
-    "image_url": "image_url",
-    "audio_url": "audio_url",
-    "video_url": "video_url",
-}
+_URL_PARTS = ("image_url", "audio_url", "video_url")
+"""Parts that hold their URL under their own type: `{"image_url": {"url": ...}}`."""
 _ROLES = ("system", "user", "assistant", "tool", "developer")
 
 
@@ -170,7 +169,7 @@ def _check_part(part: Mapping[str, Any]) -> str | None:
             return INCORRECT_PADDING
         return None
     if kind in _URL_PARTS:
-        holder = part.get(_URL_PARTS[kind])
+        holder = part.get(kind)
         url = holder.get("url") if isinstance(holder, Mapping) else None
         if not isinstance(url, str) or not url.startswith(
             ("http://", "https://", "data:")
@@ -255,7 +254,7 @@ def _silent_inline_video(body: Mapping[str, Any]) -> bool:
             continue
         try:
             data = base64.b64decode(url.partition(",")[2], validate=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or text that is not ASCII
             continue
         if _probe.video_facts(data).has_sound is False:
             return True
@@ -285,16 +284,13 @@ def validate_vllm_request(
     field, tool parser, `--max-model-len`), as a real server's do.
     """
     server = options.vllm
-    checks: tuple[Callable[[], EmulatorError | None], ...] = (
-        lambda: check_shape(body, server),
-        lambda: check_stream(body, server),
-        lambda: check_parts(body),
-        lambda: check_output(body, server),
-        lambda: check_tools(body, server),
-        lambda: check_length(body, server),
-        lambda: check_video_sound(body),
+    checks: tuple[Validator, ...] = (
+        functools.partial(check_shape, server=server),
+        functools.partial(check_stream, server=server),
+        check_parts,
+        functools.partial(check_output, server=server),
+        functools.partial(check_tools, server=server),
+        functools.partial(check_length, server=server),
+        check_video_sound,
     )
-    for check in checks:
-        if (error := check()) is not None:
-            return error
-    return None
+    return validate_request(body, checks)

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import json
 import logging
+import re
 import subprocess
 import sys
 import time
@@ -16,7 +17,11 @@ import numpy as np
 import openai
 import pytest
 
-from langchain_qwen_omni.emulator import OmniEmulator, RecordedRequest
+from langchain_qwen_omni.emulator import (
+    OmniEmulator,
+    RecordedRequest,
+    emulator_process,
+)
 from langchain_qwen_omni.emulator.answers import SAMPLE_RATE, describe_request
 
 if TYPE_CHECKING:
@@ -294,6 +299,20 @@ def test_invalid_json_is_recorded_and_refused(emu: OmniEmulator) -> None:
     assert emu.requests[-1].body == {"_invalid_json": "{not json"}
 
 
+def test_the_vllm_dialect_refuses_invalid_json_in_its_own_envelope() -> None:
+    with OmniEmulator(dialect="vllm-omni") as emu:
+        resp = httpx.post(f"{emu.base_url}/chat/completions", content=b"{not json")
+    assert resp.status_code == 400
+    assert resp.json() == {
+        "error": {
+            "message": "The request body is not a valid JSON object.",
+            "type": "BadRequestError",
+            "param": None,
+            "code": 400,
+        }
+    }
+
+
 # --- faults --------------------------------------------------------------------
 
 
@@ -447,3 +466,10 @@ def _sse_url(base_url: str, body: dict[str, Any]) -> tuple[int, list[str]]:
     return resp.status_code, [
         e.removeprefix("data: ") for e in resp.text.split("\n\n")[:-1]
     ]
+
+
+def test_emulator_process_yields_the_vllm_dialects_base_url() -> None:
+    with emulator_process("--dialect", "vllm-omni") as base_url:
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/v1", base_url)
+        models = httpx.get(f"{base_url}/models").json()
+        assert models["data"][0]["owned_by"] == "vllm"

@@ -23,7 +23,10 @@ from langchain_qwen_omni.emulator.vllm_facts import (
     INCORRECT_PADDING,
     NO_STREAMING_MESSAGE,
 )
-from langchain_qwen_omni.emulator.vllm_rules import validate_vllm_request
+from langchain_qwen_omni.emulator.vllm_rules import (
+    check_video_sound,
+    validate_vllm_request,
+)
 from tests import media
 
 MODEL = "Qwen/Qwen3-Omni-30B-A3B-Instruct"
@@ -154,6 +157,13 @@ def test_a_silent_video_cannot_be_heard() -> None:
     heard = {"mm_processor_kwargs": {"use_audio_in_video": True}}
     assert "no audio stream" in str(refusal(body(part, **heard)))
     assert refusal(body(part)) is None
+
+
+@pytest.mark.parametrize("data", ["@@@@", "ÄÄÄÄ"])
+def test_a_video_that_cannot_be_decoded_is_not_judged_silent(data: str) -> None:
+    part = {"type": "video_url", "video_url": {"url": f"data:video/mp4;base64,{data}"}}
+    heard = {"mm_processor_kwargs": {"use_audio_in_video": True}}
+    assert check_video_sound(body(part, **heard)) is None
 
 
 # --- what the server answers ---------------------------------------------------

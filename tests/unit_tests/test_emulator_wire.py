@@ -7,12 +7,16 @@ from typing import Any
 
 import pytest
 
+from langchain_qwen_omni.emulator import wire
 from langchain_qwen_omni.emulator.measure import (
     DataUrlError,
     decode_data_url,
     measure,
     measure_data,
 )
+from langchain_qwen_omni.emulator.options import EmulatorOptions
+from langchain_qwen_omni.emulator.tools import build_answer
+from langchain_qwen_omni.emulator.validation import validate_request
 from langchain_qwen_omni.emulator.wire import MediaRef, read_request
 from tests import media
 
@@ -212,3 +216,31 @@ def test_the_last_reading_is_reused_only_for_the_very_same_messages() -> None:
         .text
         == "Bye"
     )
+
+
+def test_a_request_is_read_once_from_its_rules_to_its_usage(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    readings: list[object] = []
+    real_read = wire._read
+
+    def counted(raw: object) -> wire.WireRequest:
+        readings.append(raw)
+        return real_read(raw)
+
+    monkeypatch.setattr(wire, "_read", counted)
+    body = {
+        "model": "qwen3.5-omni-plus",
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "messages": [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "Hi"},
+        ],
+    }
+    assert validate_request(body) is None
+    chunks = build_answer(
+        body, EmulatorOptions(), completion_id="c", created=0, audio_id="a"
+    )
+    assert chunks[-1]["usage"]["prompt_tokens"] > 0
+    assert readings == [body["messages"]]
