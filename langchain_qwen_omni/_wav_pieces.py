@@ -17,12 +17,12 @@ Each piece costs time linear in its size.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import dataclasses
 import struct
 from typing import TYPE_CHECKING
 
+from langchain_qwen_omni._pcm import decode_wire_b64
 from langchain_qwen_omni.audio import OMNI_SAMPLE_RATE
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ def decode_piece_b64(piece: str) -> bytes:
         msg = f"a speech piece of {len(text)} base64 characters cannot be decoded"
         raise WavPieceError(msg)
     try:
-        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+        return decode_wire_b64(text)
     except binascii.Error as exc:
         msg = f"a speech piece is not valid base64 ({exc})"
         raise WavPieceError(msg) from None
