@@ -167,14 +167,15 @@ class _LinearResampler:
 class WavPieceDecoder:
     """vLLM-Omni speech pieces in, 24 kHz mono s16le PCM out.
 
-    Feed each piece's base64 with `push`; call `flush` at the end of the
-    answer. A piece that starts with a RIFF header is read as a WAV file
-    (its `data` chunk, by its declared size, or to the end of the piece
-    when the size is unknown or too large); a piece without one continues
-    the samples in the last format seen (24 kHz mono 16-bit before any).
+    Feed each piece's base64 with `push`. A piece that starts with a RIFF
+    header is read as a WAV file (its `data` chunk, by its declared size, or
+    to the end of the piece when the size is unknown or too large); a piece
+    without one continues the samples in the last format seen (24 kHz mono
+    16-bit before any). A sample frame cut by the end of the answer (an odd
+    byte of a 16-bit sample) cannot be played and is never returned.
     """
 
-    __slots__ = ("_carry", "_format", "_header", "_resampler", "pcm_in")
+    __slots__ = ("_carry", "_format", "_header", "_resampler")
 
     def __init__(self) -> None:
         """Start before the first piece."""
@@ -184,8 +185,6 @@ class WavPieceDecoder:
         self._header = bytearray()
         """The start of a WAV file whose header has not fully arrived."""
         self._resampler: _LinearResampler | None = None
-        self.pcm_in = 0
-        """Sample bytes received from the server (headers excluded)."""
 
     @property
     def source_format(self) -> PcmFormat:
@@ -222,16 +221,6 @@ class WavPieceDecoder:
             data = rest if _is_riff(rest) else b""  # trailing chunks are not sound
         return b"".join(out)
 
-    def flush(self) -> bytes:
-        """End of the answer: drop a cut sample frame, return nothing more.
-
-        An incomplete frame (an odd byte of a 16-bit sample) cannot be
-        played, so it is dropped; the resampler keeps no samples back.
-        """
-        self._carry = b""
-        self._header = bytearray()
-        return b""
-
     def _set_format(self, fmt: PcmFormat) -> None:
         self._carry = b""
         self._format = fmt
@@ -244,7 +233,6 @@ class WavPieceDecoder:
 
     def _samples(self, raw: bytes) -> bytes:
         """Whole sample frames of `raw` (after the carry), as Omni PCM."""
-        self.pcm_in += len(raw)
         if self._carry:
             raw = self._carry + raw
         frame = self._format.frame_bytes
