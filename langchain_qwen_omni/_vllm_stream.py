@@ -15,16 +15,16 @@ would show speech as text and end the answer early:
   puts the speech in a separate choice, `message.audio.data` = base64 WAV.
 
 `VllmOmniAssembler` translates each chunk (speech decoded by
-`WavPieceDecoder` into 24 kHz PCM, re-encoded as `delta.audio.data`) and
-hands it to the shared `StreamAssembler`, so text, tools, realigned speech
-pieces and the aggregate behave exactly as on DashScope. A finish reason on
-speech does not end the answer; the text's does, and so does a speech
-piece's when the server sends no text at all.
+`WavPieceDecoder` into 24 kHz PCM, handed over as bytes in
+`delta.audio.data`, which the shared assembler keeps as they are instead of
+decoding base64) and hands it to the shared `StreamAssembler`, so text,
+tools, realigned speech pieces and the aggregate behave exactly as on
+DashScope. A finish reason on speech does not end the answer; the text's
+does, and so does a speech piece's when the server sends no text at all.
 """
 
 from __future__ import annotations
 
-import base64
 from typing import TYPE_CHECKING, Any
 
 from langchain_qwen_omni._stream import StreamAssembler
@@ -178,10 +178,10 @@ class VllmOmniAssembler(StreamAssembler):
             msg = f"speech data is {type(data).__name__}, expected base64 text"
             raise TypeError(msg)
         pcm = self._wav.push(data)
-        if not pcm and not meta:
-            return {}
-        audio = dict(meta)
-        audio["data"] = base64.b64encode(pcm).decode("ascii") if pcm else ""
-        if not audio["data"]:
-            audio.pop("data")
-        return {_AUDIO: audio}
+        if not pcm:
+            return {_AUDIO: meta} if meta else {}
+        return {_AUDIO: {**meta, "data": pcm}}
+
+    def _speech_pcm(self, data: Any) -> bytes:
+        """Speech `_decode_speech` decoded already (bytes) goes in as it is."""
+        return data if isinstance(data, bytes) else super()._speech_pcm(data)
