@@ -51,7 +51,6 @@ class VllmOmniAssembler(StreamAssembler):
     def __init__(self, *, speech: bool, emit: bool = True) -> None:
         """Prepare an empty aggregate; see `StreamAssembler`."""
         super().__init__(speech=speech, emit=emit)
-        self._speech_asked = speech
         self._wav = WavPieceDecoder()
         self._text_finished = False
         self._speech_finish: str | None = None
@@ -125,7 +124,7 @@ class VllmOmniAssembler(StreamAssembler):
         """Whether a choice holds speech: tagged so, or untagged WAV when asked."""
         if modality is not None:
             return bool(modality == _AUDIO)
-        if not self._speech_asked or not isinstance(choice, dict):
+        if not self._speech or not isinstance(choice, dict):
             return False
         delta = choice.get("delta")
         content = delta.get("content") if isinstance(delta, dict) else None
