@@ -10,8 +10,8 @@ realigned chunks, `OmniAudio`) sees what DashScope would have sent.
 
 At 24 kHz mono 16-bit (what vLLM-Omni sends) the samples pass through
 unchanged: the PCM out is byte for byte the PCM in the WAV files. Other
-formats are converted, and other rates resampled by linear interpolation,
-carrying state across pieces so the result does not click at their joins.
+formats are converted, and other rates resampled (`_resample`), carrying
+state across pieces so the result does not click at their joins.
 Each piece costs time linear in its size.
 """
 
@@ -28,6 +28,8 @@ from langchain_qwen_omni.audio import OMNI_SAMPLE_RATE
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
+
+    from langchain_qwen_omni._resample import LinearResampler
 
 __all__ = ["PcmFormat", "WavPieceDecoder", "decode_piece_b64"]
 
@@ -134,36 +136,6 @@ def _parse_header(data: bytes | bytearray) -> tuple[PcmFormat | None, int, int] 
     return None
 
 
-class _LinearResampler:
-    """Resample one channel by linear interpolation, across pieces."""
-
-    def __init__(self, rate_in: int, rate_out: int) -> None:
-        self.rate_in = rate_in
-        self.step = rate_in / rate_out
-        self._last: float | None = None
-        self._position = 0.0
-        """Where the next output sample falls, in input samples from `_last`."""
-
-    def push(self, samples: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        import numpy as np  # noqa: PLC0415 - only when a rate is not 24 kHz
-
-        if samples.size == 0:
-            return samples
-        if self._last is not None:
-            samples = np.concatenate(([self._last], samples))
-        end = samples.size - 1
-        count = (
-            int((end - self._position) // self.step) + 1 if end >= self._position else 0
-        )
-        times = self._position + self.step * np.arange(count)
-        out: npt.NDArray[np.float64] = np.interp(
-            times, np.arange(samples.size), samples
-        )
-        self._position = self._position + self.step * count - end
-        self._last = float(samples[-1])
-        return out
-
-
 class WavPieceDecoder:
     """vLLM-Omni speech pieces in, 24 kHz mono s16le PCM out.
 
@@ -184,7 +156,7 @@ class WavPieceDecoder:
         """Bytes of a sample frame cut by the end of a piece."""
         self._header = bytearray()
         """The start of a WAV file whose header has not fully arrived."""
-        self._resampler: _LinearResampler | None = None
+        self._resampler: LinearResampler | None = None
 
     @property
     def source_format(self) -> PcmFormat:
@@ -225,11 +197,14 @@ class WavPieceDecoder:
         self._carry = b""
         self._format = fmt
         rate = fmt.sample_rate
-        self._resampler = (
-            None
-            if rate == OMNI_SAMPLE_RATE
-            else _LinearResampler(rate, OMNI_SAMPLE_RATE)
-        )
+        if rate == OMNI_SAMPLE_RATE:
+            self._resampler = None
+        else:
+            from langchain_qwen_omni._resample import (  # noqa: PLC0415 - numpy
+                LinearResampler,
+            )
+
+            self._resampler = LinearResampler(rate, OMNI_SAMPLE_RATE)
 
     def _samples(self, raw: bytes) -> bytes:
         """Whole sample frames of `raw` (after the carry), as Omni PCM."""
