@@ -261,48 +261,57 @@ class _Light(AIMessageChunk):
 
     def __init__(self, **fields: Any) -> None:
         """Validate only what needs it (tool-call pieces, unusual fields)."""
-        if (
-            fields.get("tool_call_chunks")
-            or not fields.keys() <= _TEMPLATE_FIELDS
-            or "tool_calls" in fields.get("additional_kwargs", ())  # OpenAI's form
-        ):
+        if not _template_holds(fields):
             super().__init__(**fields)
             return
-        object.__setattr__(self, "__dict__", _from_template(fields))
-        object.__setattr__(self, "__pydantic_fields_set__", _NO_FIELDS)
-        object.__setattr__(self, "__pydantic_extra__", None)
-        object.__setattr__(self, "__pydantic_private__", None)
+        _hold(self, _from_template(fields), _NO_FIELDS, None, None)
 
 
 def _light(fields: dict[str, Any]) -> AIMessageChunk:
     """A `_Light` holding `fields` as they are."""
-    instance = object.__new__(_Light)
-    object.__setattr__(instance, "__dict__", fields)
-    object.__setattr__(instance, "__pydantic_fields_set__", _NO_FIELDS)
-    object.__setattr__(instance, "__pydantic_extra__", None)
-    object.__setattr__(instance, "__pydantic_private__", None)
-    return instance
+    light: AIMessageChunk = _hold(
+        object.__new__(_Light), fields, _NO_FIELDS, None, None
+    )
+    return light
 
 
 _NO_FIELDS: frozenset[str] = frozenset()
 
 
-def _bare(
-    cls: type[BaseModel], fields: dict[str, Any], lazy: LazyStrings | None = None
+def _hold(
+    instance: Any,
+    fields: dict[str, Any],
+    fields_set: set[str] | frozenset[str],
+    extra: dict[str, Any] | None,
+    private: dict[str, Any] | None,
 ) -> Any:
-    """An instance of `cls` holding `fields` as they are, without validation."""
-    instance = object.__new__(cls)  # pydantic models have no __new__ of their own
+    """`instance` with pydantic's state set as given: no validation, no copy."""
     object.__setattr__(instance, "__dict__", fields)
-    object.__setattr__(instance, "__pydantic_fields_set__", set(fields))
-    object.__setattr__(instance, "__pydantic_extra__", {})
-    _set_lazy(instance, lazy)
+    object.__setattr__(instance, "__pydantic_fields_set__", fields_set)
+    object.__setattr__(instance, "__pydantic_extra__", extra)
+    object.__setattr__(instance, "__pydantic_private__", private)
     return instance
 
 
-def _set_lazy(message: BaseModel, lazy: LazyStrings | PcmSpan | None) -> None:
+def _bare(
+    cls: type[BaseModel],
+    fields: dict[str, Any],
+    lazy: LazyStrings | None = None,
+    fields_set: set[str] | None = None,
+) -> Any:
+    """An instance of `cls` holding `fields` as they are, without validation."""
+    instance = object.__new__(cls)  # pydantic models have no __new__ of their own
+    fields_set = set(fields) if fields_set is None else fields_set
+    return _hold(instance, fields, fields_set, {}, _private(lazy))
+
+
+def _private(lazy: LazyStrings | PcmSpan | None) -> dict[str, Any] | None:
     # Kept where pydantic keeps private attributes: copies share it, dumps skip it.
-    private = None if lazy is None else {"_lazy": lazy}
-    object.__setattr__(message, "__pydantic_private__", private)
+    return None if lazy is None else {"_lazy": lazy}
+
+
+def _set_lazy(message: BaseModel, lazy: LazyStrings | PcmSpan | None) -> None:
+    object.__setattr__(message, "__pydantic_private__", _private(lazy))
 
 
 def _lazy_of(message: object) -> LazyStrings | None:
@@ -443,12 +452,11 @@ class OmniAIMessageChunk(_MessageOfChunk, AIMessageChunk):
         are made from a validated template: the stream builds thousands, and
         validating each cost more than all the rest of its handling.
         """
-        if fields.get("tool_call_chunks") or not fields.keys() <= _TEMPLATE_FIELDS:
+        if not _template_holds(fields):
             chunk = AIMessageChunk(**fields)  # validators read fields: plain class
             object.__setattr__(chunk, "__class__", cls)
         else:
-            chunk = _bare(cls, _from_template(fields))
-            object.__setattr__(chunk, "__pydantic_fields_set__", set(fields))
+            chunk = _bare(cls, _from_template(fields), fields_set=set(fields))
         if span is not None and span.end > span.start:
             _set_lazy(chunk, span)  # a `LazyStrings` when first needed
         return cast("OmniAIMessageChunk", chunk)
@@ -545,11 +553,9 @@ class _MergeLater(_MergedMessage, OmniAIMessageChunk):
                 flat += spliced
             else:
                 flat.append(operand)
-        pending: _MergeLater = object.__new__(cls)
-        object.__setattr__(pending, "__dict__", {})
-        object.__setattr__(pending, "__pydantic_fields_set__", set())
-        object.__setattr__(pending, "__pydantic_extra__", {})
-        object.__setattr__(pending, "__pydantic_private__", {"_merge": flat})
+        pending: _MergeLater = _hold(
+            object.__new__(cls), {}, set(), {}, {"_merge": flat}
+        )
         return pending
 
     def __getattribute__(self, name: str) -> Any:
@@ -631,6 +637,19 @@ _template: dict[str, Any] = {}
 _template_mutable: list[str] = []
 
 
+def _template_holds(fields: dict[str, Any]) -> bool:
+    """Whether `_from_template(fields)` is what validating the fields would give.
+
+    Not for tool-call pieces to parse, OpenAI's `tool_calls` in kwargs or
+    fields beyond the template's: those take the validating path.
+    """
+    return not (
+        fields.get("tool_call_chunks")
+        or not fields.keys() <= _TEMPLATE_FIELDS
+        or "tool_calls" in fields.get("additional_kwargs", ())
+    )
+
+
 def _from_template(fields: dict[str, Any]) -> dict[str, Any]:
     """What validating `AIMessageChunk(**fields)` gives, for plain fields.
 
@@ -655,17 +674,19 @@ _TEXT = AIMessageChunk.text.fget  # type: ignore[attr-defined]
 
 def generation_chunk(message: OmniAIMessageChunk) -> ChatGenerationChunk:
     """`ChatGenerationChunk(message=message)`, without validating it again."""
-    generation: ChatGenerationChunk = ChatGenerationChunk.__new__(ChatGenerationChunk)
     fields = {
         "text": _TEXT(message),  # what the validator sets: `message.text`
         "generation_info": None,
         "type": "ChatGenerationChunk",
         "message": message,
     }
-    object.__setattr__(generation, "__dict__", fields)
-    object.__setattr__(generation, "__pydantic_fields_set__", {"text", "message"})
-    object.__setattr__(generation, "__pydantic_extra__", None)
-    object.__setattr__(generation, "__pydantic_private__", None)
+    generation: ChatGenerationChunk = _hold(
+        ChatGenerationChunk.__new__(ChatGenerationChunk),
+        fields,
+        {"text", "message"},
+        None,
+        None,
+    )
     return generation
 
 
