@@ -139,6 +139,25 @@ class LazyStrings:
                     self.speech_text = text
                 del self.holes[path]
 
+    def speech_in(self, fields: dict[str, Any]) -> _View | None:
+        """The speech pieces, if the speech in `fields` is still theirs.
+
+        It is while pending, and after as long as the data is the very
+        string they were joined into (nobody put another one in its place).
+        """
+        if self.speech is None:
+            return None
+        if SPEECH_PATH in self.holes:
+            return self.speech
+        audio = fields["additional_kwargs"].get("audio")
+        if (
+            self.speech_text is not None
+            and isinstance(audio, dict)
+            and audio.get("data") is self.speech_text
+        ):
+            return self.speech
+        return None
+
     def __deepcopy__(self, memo: dict[int, object]) -> LazyStrings:
         copy = LazyStrings(
             {path: view.__deepcopy__(memo) for path, view in self.holes.items()},
@@ -240,14 +259,8 @@ def _parts(message: AIMessageChunk) -> tuple[AIMessageChunk, Lifted]:
     elif pending is not None:
         lazy = cast("LazyStrings", pending)
         lifted.update(lazy.holes)
-        if (
-            lazy.speech is not None
-            and SPEECH_PATH in lifted
-            and SPEECH_PATH not in lazy.holes
-            and (raw["additional_kwargs"].get("audio") or {}).get("data")
-            is lazy.speech_text
-        ):  # still the joined speech: take the PCM
-            lifted[SPEECH_PATH] = lazy.speech
+        if SPEECH_PATH in lifted and (speech := lazy.speech_in(raw)) is not None:
+            lifted[SPEECH_PATH] = speech  # the PCM, not its joined base64
     return _light(light), lifted
 
 
@@ -773,9 +786,8 @@ def speech_of(message: object) -> tuple[list[B64Piece], dict[str, Any]] | None:
     if lazy is None or lazy.speech is None:
         return None
     lazy.fill(raw, "additional_kwargs", keep=SPEECH_PATH)
-    audio = raw["additional_kwargs"].get("audio")
-    if not isinstance(audio, dict):
+    speech = lazy.speech_in(raw)
+    if speech is None:
         return None
-    if SPEECH_PATH in lazy.holes or audio.get("data") is lazy.speech_text:
-        return lazy.speech.items(), {k: v for k, v in audio.items() if k != "data"}
-    return None
+    audio = raw["additional_kwargs"]["audio"]
+    return speech.items(), {k: v for k, v in audio.items() if k != "data"}
