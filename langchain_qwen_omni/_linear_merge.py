@@ -328,10 +328,9 @@ def _set_lazy(message: BaseModel, lazy: LazyStrings | PcmSpan | None) -> None:
 
 
 def _lazy_of(message: object) -> LazyStrings | None:
+    """The pending strings of a message (never a pending merge: merged first)."""
     if not isinstance(message, (OmniAIMessageChunk, SpeechMessage)):
         return None
-    if type(message) is _MergeLater:
-        _merge_now(message)
     private = object.__getattribute__(message, "__pydantic_private__")
     if not private:
         return None
