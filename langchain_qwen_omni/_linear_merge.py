@@ -139,6 +139,25 @@ class LazyStrings:
                     self.speech_text = text
                 del self.holes[path]
 
+    def speech_in(self, fields: dict[str, Any]) -> _View | None:
+        """The speech pieces, if the speech in `fields` is still theirs.
+
+        It is while pending, and after as long as the data is the very
+        string they were joined into (nobody put another one in its place).
+        """
+        if self.speech is None:
+            return None
+        if SPEECH_PATH in self.holes:
+            return self.speech
+        audio = fields["additional_kwargs"].get("audio")
+        if (
+            self.speech_text is not None
+            and isinstance(audio, dict)
+            and audio.get("data") is self.speech_text
+        ):
+            return self.speech
+        return None
+
     def __deepcopy__(self, memo: dict[int, object]) -> LazyStrings:
         copy = LazyStrings(
             {path: view.__deepcopy__(memo) for path, view in self.holes.items()},
@@ -240,14 +259,8 @@ def _parts(message: AIMessageChunk) -> tuple[AIMessageChunk, Lifted]:
     elif pending is not None:
         lazy = cast("LazyStrings", pending)
         lifted.update(lazy.holes)
-        if (
-            lazy.speech is not None
-            and SPEECH_PATH in lifted
-            and SPEECH_PATH not in lazy.holes
-            and (raw["additional_kwargs"].get("audio") or {}).get("data")
-            is lazy.speech_text
-        ):  # still the joined speech: take the PCM
-            lifted[SPEECH_PATH] = lazy.speech
+        if SPEECH_PATH in lifted and (speech := lazy.speech_in(raw)) is not None:
+            lifted[SPEECH_PATH] = speech  # the PCM, not its joined base64
     return _light(light), lifted
 
 
@@ -261,55 +274,63 @@ class _Light(AIMessageChunk):
 
     def __init__(self, **fields: Any) -> None:
         """Validate only what needs it (tool-call pieces, unusual fields)."""
-        if (
-            fields.get("tool_call_chunks")
-            or not fields.keys() <= _TEMPLATE_FIELDS
-            or "tool_calls" in fields.get("additional_kwargs", ())  # OpenAI's form
-        ):
+        if not _template_holds(fields):
             super().__init__(**fields)
             return
-        object.__setattr__(self, "__dict__", _from_template(fields))
-        object.__setattr__(self, "__pydantic_fields_set__", _NO_FIELDS)
-        object.__setattr__(self, "__pydantic_extra__", None)
-        object.__setattr__(self, "__pydantic_private__", None)
+        _hold(self, _from_template(fields), _NO_FIELDS, None, None)
 
 
 def _light(fields: dict[str, Any]) -> AIMessageChunk:
     """A `_Light` holding `fields` as they are."""
-    instance = object.__new__(_Light)
-    object.__setattr__(instance, "__dict__", fields)
-    object.__setattr__(instance, "__pydantic_fields_set__", _NO_FIELDS)
-    object.__setattr__(instance, "__pydantic_extra__", None)
-    object.__setattr__(instance, "__pydantic_private__", None)
-    return instance
+    light: AIMessageChunk = _hold(
+        object.__new__(_Light), fields, _NO_FIELDS, None, None
+    )
+    return light
 
 
 _NO_FIELDS: frozenset[str] = frozenset()
 
 
-def _bare(
-    cls: type[BaseModel], fields: dict[str, Any], lazy: LazyStrings | None = None
+def _hold(
+    instance: Any,
+    fields: dict[str, Any],
+    fields_set: set[str] | frozenset[str],
+    extra: dict[str, Any] | None,
+    private: dict[str, Any] | None,
 ) -> Any:
-    """An instance of `cls` holding `fields` as they are, without validation."""
-    instance = object.__new__(cls)  # pydantic models have no __new__ of their own
+    """`instance` with pydantic's state set as given: no validation, no copy."""
     object.__setattr__(instance, "__dict__", fields)
-    object.__setattr__(instance, "__pydantic_fields_set__", set(fields))
-    object.__setattr__(instance, "__pydantic_extra__", {})
-    _set_lazy(instance, lazy)
+    object.__setattr__(instance, "__pydantic_fields_set__", fields_set)
+    object.__setattr__(instance, "__pydantic_extra__", extra)
+    object.__setattr__(instance, "__pydantic_private__", private)
     return instance
 
 
-def _set_lazy(message: BaseModel, lazy: LazyStrings | PcmSpan | None) -> None:
+def _bare(
+    cls: type[BaseModel],
+    fields: dict[str, Any],
+    lazy: LazyStrings | None = None,
+    fields_set: set[str] | None = None,
+) -> Any:
+    """An instance of `cls` holding `fields` as they are, without validation."""
+    instance = object.__new__(cls)  # pydantic models have no __new__ of their own
+    fields_set = set(fields) if fields_set is None else fields_set
+    return _hold(instance, fields, fields_set, {}, _private(lazy))
+
+
+def _private(lazy: LazyStrings | PcmSpan | None) -> dict[str, Any] | None:
     # Kept where pydantic keeps private attributes: copies share it, dumps skip it.
-    private = None if lazy is None else {"_lazy": lazy}
-    object.__setattr__(message, "__pydantic_private__", private)
+    return None if lazy is None else {"_lazy": lazy}
+
+
+def _set_lazy(message: BaseModel, lazy: LazyStrings | PcmSpan | None) -> None:
+    object.__setattr__(message, "__pydantic_private__", _private(lazy))
 
 
 def _lazy_of(message: object) -> LazyStrings | None:
+    """The pending strings of a message (never a pending merge: merged first)."""
     if not isinstance(message, (OmniAIMessageChunk, SpeechMessage)):
         return None
-    if type(message) is _MergeLater:
-        _merge_now(message)
     private = object.__getattribute__(message, "__pydantic_private__")
     if not private:
         return None
@@ -443,12 +464,11 @@ class OmniAIMessageChunk(_MessageOfChunk, AIMessageChunk):
         are made from a validated template: the stream builds thousands, and
         validating each cost more than all the rest of its handling.
         """
-        if fields.get("tool_call_chunks") or not fields.keys() <= _TEMPLATE_FIELDS:
+        if not _template_holds(fields):
             chunk = AIMessageChunk(**fields)  # validators read fields: plain class
             object.__setattr__(chunk, "__class__", cls)
         else:
-            chunk = _bare(cls, _from_template(fields))
-            object.__setattr__(chunk, "__pydantic_fields_set__", set(fields))
+            chunk = _bare(cls, _from_template(fields), fields_set=set(fields))
         if span is not None and span.end > span.start:
             _set_lazy(chunk, span)  # a `LazyStrings` when first needed
         return cast("OmniAIMessageChunk", chunk)
@@ -545,11 +565,9 @@ class _MergeLater(_MergedMessage, OmniAIMessageChunk):
                 flat += spliced
             else:
                 flat.append(operand)
-        pending: _MergeLater = object.__new__(cls)
-        object.__setattr__(pending, "__dict__", {})
-        object.__setattr__(pending, "__pydantic_fields_set__", set())
-        object.__setattr__(pending, "__pydantic_extra__", {})
-        object.__setattr__(pending, "__pydantic_private__", {"_merge": flat})
+        pending: _MergeLater = _hold(
+            object.__new__(cls), {}, set(), {}, {"_merge": flat}
+        )
         return pending
 
     def __getattribute__(self, name: str) -> Any:
@@ -631,6 +649,19 @@ _template: dict[str, Any] = {}
 _template_mutable: list[str] = []
 
 
+def _template_holds(fields: dict[str, Any]) -> bool:
+    """Whether `_from_template(fields)` is what validating the fields would give.
+
+    Not for tool-call pieces to parse, OpenAI's `tool_calls` in kwargs or
+    fields beyond the template's: those take the validating path.
+    """
+    return not (
+        fields.get("tool_call_chunks")
+        or not fields.keys() <= _TEMPLATE_FIELDS
+        or "tool_calls" in fields.get("additional_kwargs", ())
+    )
+
+
 def _from_template(fields: dict[str, Any]) -> dict[str, Any]:
     """What validating `AIMessageChunk(**fields)` gives, for plain fields.
 
@@ -655,17 +686,19 @@ _TEXT = AIMessageChunk.text.fget  # type: ignore[attr-defined]
 
 def generation_chunk(message: OmniAIMessageChunk) -> ChatGenerationChunk:
     """`ChatGenerationChunk(message=message)`, without validating it again."""
-    generation: ChatGenerationChunk = ChatGenerationChunk.__new__(ChatGenerationChunk)
     fields = {
         "text": _TEXT(message),  # what the validator sets: `message.text`
         "generation_info": None,
         "type": "ChatGenerationChunk",
         "message": message,
     }
-    object.__setattr__(generation, "__dict__", fields)
-    object.__setattr__(generation, "__pydantic_fields_set__", {"text", "message"})
-    object.__setattr__(generation, "__pydantic_extra__", None)
-    object.__setattr__(generation, "__pydantic_private__", None)
+    generation: ChatGenerationChunk = _hold(
+        ChatGenerationChunk.__new__(ChatGenerationChunk),
+        fields,
+        {"text", "message"},
+        None,
+        None,
+    )
     return generation
 
 
@@ -752,9 +785,8 @@ def speech_of(message: object) -> tuple[list[B64Piece], dict[str, Any]] | None:
     if lazy is None or lazy.speech is None:
         return None
     lazy.fill(raw, "additional_kwargs", keep=SPEECH_PATH)
-    audio = raw["additional_kwargs"].get("audio")
-    if not isinstance(audio, dict):
+    speech = lazy.speech_in(raw)
+    if speech is None:
         return None
-    if SPEECH_PATH in lazy.holes or audio.get("data") is lazy.speech_text:
-        return lazy.speech.items(), {k: v for k, v in audio.items() if k != "data"}
-    return None
+    audio = raw["additional_kwargs"]["audio"]
+    return speech.items(), {k: v for k, v in audio.items() if k != "data"}

@@ -257,23 +257,26 @@ class StreamAssembler:
                     "transcript", _as_str(transcript, "delta.audio.transcript")
                 )
             if data := audio.get("data"):
-                meta, speech = self._audio_piece(audio, _as_str(data, "audio.data"))
+                meta, speech = self._audio_piece(audio, self._speech_pcm(data))
                 audio_out.update(meta)
         if text and self._speech:
             audio_out["transcript"] = text
         return text, ({"audio": audio_out} if audio_out else {}), speech
 
+    def _speech_pcm(self, data: Any) -> bytes:
+        """The PCM of a delta's `audio.data`: the wire's base64, decoded."""
+        return decode_wire_b64(_as_str(data, "audio.data"))
+
     def _audio_piece(
-        self, audio: Mapping[str, Any], data: str
+        self, audio: Mapping[str, Any], pcm: bytes
     ) -> tuple[dict[str, Any], PcmSpan | None]:
-        """Decode one speech piece into the buffer; return its chunk's share.
+        """Add one speech piece's PCM to the buffer; return its chunk's share.
 
         The share is the span up to the last 6-byte boundary; the bytes past
         it go out with the next piece. Id, expiry and format go out once,
         the first time, because LangChain's merge concatenates strings and
         sums integers that differ.
         """
-        pcm = decode_wire_b64(data)  # checked before anything is kept
         out: dict[str, Any] = {}
         if not self._audio_meta:
             self._audio_meta = {

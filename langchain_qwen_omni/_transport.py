@@ -90,19 +90,41 @@ class _Tries:
     same budget, so a call is tried at most `max_retries + 1` times.
     """
 
-    __slots__ = ("events", "left", "request", "retry_after", "taken", "yielded")
+    __slots__ = (
+        "assembler",
+        "body",
+        "events",
+        "left",
+        "request",
+        "retry_after",
+        "stream_cls",
+        "taken",
+        "yielded",
+    )
 
-    def __init__(self, client: Any) -> None:
+    def __init__(
+        self, client: Any, body: bytes, stream_cls: Any, assembler: StreamAssembler
+    ) -> None:
         self.left = int(client.max_retries)
         self.taken = 0
         self.events = 0
         self.yielded = False
         self.request: Any = None
         self.retry_after: str | None = None
+        self.body = body
+        self.stream_cls = stream_cls
+        self.assembler = assembler
 
-    def options(self) -> dict[str, Any]:
-        """Request options for the next try: its share of the retries."""
-        return {**_JSON_CONTENT, "max_retries": max(self.left, 0)}
+    def post_args(self) -> dict[str, Any]:
+        """`client.post`'s arguments for the next try (its share of the retries)."""
+        return {
+            "path": CHAT_PATH,
+            "content": self.body,
+            "options": {**_JSON_CONTENT, "max_retries": max(self.left, 0)},
+            "cast_to": object,
+            "stream": True,
+            "stream_cls": self.stream_cls,
+        }
 
     def opened(self, events: Any) -> None:
         """Count the SDK's retries of this try, and start counting events."""
@@ -118,16 +140,27 @@ class _Tries:
         self.events = 0
         self.yielded = False
 
-    def refused(self, exc: Exception, assembler: StreamAssembler) -> Exception:
-        """The SDK's HTTP 400, as a moderation refusal when it is one."""
-        refusal = _service_errors().content_filter_refusal(exc, assembler.partial())
-        return exc if refusal is None else refusal
+    def refuse(self, exc: Exception) -> NoReturn:
+        """Raise the SDK's HTTP 400, as a moderation refusal when it is one."""
+        partial = self.assembler.partial()
+        refusal = _service_errors().content_filter_refusal(exc, partial)
+        _raise(exc if refusal is None else refusal, exc)
 
-    def verdict(
-        self, exc: BaseException, assembler: StreamAssembler
-    ) -> float | BaseException:
+    def pause(self, exc: BaseException) -> float:
+        """After `exc`: the pause before the next try (the assembler reset), or raise.
+
+        The error raised is `exc` itself, or what it stands for, from it.
+        """
+        verdict = self._verdict(exc)
+        if isinstance(verdict, BaseException):
+            _raise(verdict, exc)
+        self.assembler.restart()
+        return verdict
+
+    def _verdict(self, exc: BaseException) -> float | BaseException:
         """The pause before retrying after `exc`, or the error to raise."""
         openai = openai_module()
+        assembler = self.assembler
         if self.events == 0 and isinstance(exc, OmniStreamError):
             exc = openai.APIConnectionError(
                 message="The server closed the answer stream before its first "
@@ -202,22 +235,14 @@ def stream_chunks(
     `whole_answers` takes a JSON body holding a whole answer as the answer
     (servers that may answer whole, such as vLLM-Omni), not as an error.
     """
-    openai = openai_module()
-    sse = _sse()
+    openai, sse = openai_module(), _sse()
     stream_cls = sse.WholeAnswerEventStream if whole_answers else sse.EventStream
-    breaks, tries = _breaks(), _Tries(client)
+    breaks, tries = _breaks(), _Tries(client, body, stream_cls, assembler)
     while True:
         try:
-            events = client.post(
-                CHAT_PATH,
-                content=body,
-                options=tries.options(),
-                cast_to=object,
-                stream=True,
-                stream_cls=stream_cls,
-            )
+            events = client.post(**tries.post_args())
         except openai.BadRequestError as exc:
-            _raise(tries.refused(exc, assembler), exc)
+            tries.refuse(exc)
         tries.opened(events)
         try:
             with events:
@@ -230,11 +255,7 @@ def stream_chunks(
                         yield chunk
             last = assembler.finish()
         except breaks as exc:
-            verdict = tries.verdict(exc, assembler)
-            if isinstance(verdict, BaseException):
-                _raise(verdict, exc)
-            time.sleep(verdict)
-            assembler.restart()
+            time.sleep(tries.pause(exc))
             continue
         break
     if run_manager:
@@ -251,24 +272,16 @@ async def astream_chunks(
     whole_answers: bool = False,
 ) -> AsyncIterator[ChatGenerationChunk]:
     """Post `body` with the async client and yield the assembled chunks."""
-    openai = openai_module()
-    sse = _sse()
+    openai, sse = openai_module(), _sse()
     stream_cls = (
         sse.AsyncWholeAnswerEventStream if whole_answers else sse.AsyncEventStream
     )
-    breaks, tries = _breaks(), _Tries(client)
+    breaks, tries = _breaks(), _Tries(client, body, stream_cls, assembler)
     while True:
         try:
-            events = await client.post(
-                CHAT_PATH,
-                content=body,
-                options=tries.options(),
-                cast_to=object,
-                stream=True,
-                stream_cls=stream_cls,
-            )
+            events = await client.post(**tries.post_args())
         except openai.BadRequestError as exc:
-            _raise(tries.refused(exc, assembler), exc)
+            tries.refuse(exc)
         tries.opened(events)
         try:
             async with events:
@@ -281,11 +294,7 @@ async def astream_chunks(
                         yield chunk
             last = assembler.finish()
         except breaks as exc:
-            verdict = tries.verdict(exc, assembler)
-            if isinstance(verdict, BaseException):
-                _raise(verdict, exc)
-            await asyncio.sleep(verdict)
-            assembler.restart()
+            await asyncio.sleep(tries.pause(exc))
             continue
         break
     if run_manager:

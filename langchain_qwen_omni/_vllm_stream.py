@@ -15,16 +15,16 @@ would show speech as text and end the answer early:
   puts the speech in a separate choice, `message.audio.data` = base64 WAV.
 
 `VllmOmniAssembler` translates each chunk (speech decoded by
-`WavPieceDecoder` into 24 kHz PCM, re-encoded as `delta.audio.data`) and
-hands it to the shared `StreamAssembler`, so text, tools, realigned speech
-pieces and the aggregate behave exactly as on DashScope. A finish reason on
-speech does not end the answer; the text's does, and so does a speech
-piece's when the server sends no text at all.
+`WavPieceDecoder` into 24 kHz PCM, handed over as bytes in
+`delta.audio.data`, which the shared assembler keeps as they are instead of
+decoding base64) and hands it to the shared `StreamAssembler`, so text,
+tools, realigned speech pieces and the aggregate behave exactly as on
+DashScope. A finish reason on speech does not end the answer; the text's
+does, and so does a speech piece's when the server sends no text at all.
 """
 
 from __future__ import annotations
 
-import base64
 from typing import TYPE_CHECKING, Any
 
 from langchain_qwen_omni._stream import StreamAssembler
@@ -51,7 +51,6 @@ class VllmOmniAssembler(StreamAssembler):
     def __init__(self, *, speech: bool, emit: bool = True) -> None:
         """Prepare an empty aggregate; see `StreamAssembler`."""
         super().__init__(speech=speech, emit=emit)
-        self._speech_asked = speech
         self._wav = WavPieceDecoder()
         self._text_finished = False
         self._speech_finish: str | None = None
@@ -125,7 +124,7 @@ class VllmOmniAssembler(StreamAssembler):
         """Whether a choice holds speech: tagged so, or untagged WAV when asked."""
         if modality is not None:
             return bool(modality == _AUDIO)
-        if not self._speech_asked or not isinstance(choice, dict):
+        if not self._speech or not isinstance(choice, dict):
             return False
         delta = choice.get("delta")
         content = delta.get("content") if isinstance(delta, dict) else None
@@ -178,10 +177,10 @@ class VllmOmniAssembler(StreamAssembler):
             msg = f"speech data is {type(data).__name__}, expected base64 text"
             raise TypeError(msg)
         pcm = self._wav.push(data)
-        if not pcm and not meta:
-            return {}
-        audio = dict(meta)
-        audio["data"] = base64.b64encode(pcm).decode("ascii") if pcm else ""
-        if not audio["data"]:
-            audio.pop("data")
-        return {_AUDIO: audio}
+        if not pcm:
+            return {_AUDIO: meta} if meta else {}
+        return {_AUDIO: {**meta, "data": pcm}}
+
+    def _speech_pcm(self, data: Any) -> bytes:
+        """Speech `_decode_speech` decoded already (bytes) goes in as it is."""
+        return data if isinstance(data, bytes) else super()._speech_pcm(data)

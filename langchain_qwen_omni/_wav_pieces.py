@@ -10,24 +10,26 @@ realigned chunks, `OmniAudio`) sees what DashScope would have sent.
 
 At 24 kHz mono 16-bit (what vLLM-Omni sends) the samples pass through
 unchanged: the PCM out is byte for byte the PCM in the WAV files. Other
-formats are converted, and other rates resampled by linear interpolation,
-carrying state across pieces so the result does not click at their joins.
+formats are converted, and other rates resampled (`_resample`), carrying
+state across pieces so the result does not click at their joins.
 Each piece costs time linear in its size.
 """
 
 from __future__ import annotations
 
-import base64
 import binascii
 import dataclasses
 import struct
 from typing import TYPE_CHECKING
 
+from langchain_qwen_omni._pcm import decode_wire_b64
 from langchain_qwen_omni.audio import OMNI_SAMPLE_RATE
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
+
+    from langchain_qwen_omni._resample import LinearResampler
 
 __all__ = ["PcmFormat", "WavPieceDecoder", "decode_piece_b64"]
 
@@ -81,7 +83,7 @@ def decode_piece_b64(piece: str) -> bytes:
         msg = f"a speech piece of {len(text)} base64 characters cannot be decoded"
         raise WavPieceError(msg)
     try:
-        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+        return decode_wire_b64(text)
     except binascii.Error as exc:
         msg = f"a speech piece is not valid base64 ({exc})"
         raise WavPieceError(msg) from None
@@ -134,47 +136,18 @@ def _parse_header(data: bytes | bytearray) -> tuple[PcmFormat | None, int, int] 
     return None
 
 
-class _LinearResampler:
-    """Resample one channel by linear interpolation, across pieces."""
-
-    def __init__(self, rate_in: int, rate_out: int) -> None:
-        self.rate_in = rate_in
-        self.step = rate_in / rate_out
-        self._last: float | None = None
-        self._position = 0.0
-        """Where the next output sample falls, in input samples from `_last`."""
-
-    def push(self, samples: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        import numpy as np  # noqa: PLC0415 - only when a rate is not 24 kHz
-
-        if samples.size == 0:
-            return samples
-        if self._last is not None:
-            samples = np.concatenate(([self._last], samples))
-        end = samples.size - 1
-        count = (
-            int((end - self._position) // self.step) + 1 if end >= self._position else 0
-        )
-        times = self._position + self.step * np.arange(count)
-        out: npt.NDArray[np.float64] = np.interp(
-            times, np.arange(samples.size), samples
-        )
-        self._position = self._position + self.step * count - end
-        self._last = float(samples[-1])
-        return out
-
-
 class WavPieceDecoder:
     """vLLM-Omni speech pieces in, 24 kHz mono s16le PCM out.
 
-    Feed each piece's base64 with `push`; call `flush` at the end of the
-    answer. A piece that starts with a RIFF header is read as a WAV file
-    (its `data` chunk, by its declared size, or to the end of the piece
-    when the size is unknown or too large); a piece without one continues
-    the samples in the last format seen (24 kHz mono 16-bit before any).
+    Feed each piece's base64 with `push`. A piece that starts with a RIFF
+    header is read as a WAV file (its `data` chunk, by its declared size, or
+    to the end of the piece when the size is unknown or too large); a piece
+    without one continues the samples in the last format seen (24 kHz mono
+    16-bit before any). A sample frame cut by the end of the answer (an odd
+    byte of a 16-bit sample) cannot be played and is never returned.
     """
 
-    __slots__ = ("_carry", "_format", "_header", "_resampler", "pcm_in")
+    __slots__ = ("_carry", "_format", "_header", "_resampler")
 
     def __init__(self) -> None:
         """Start before the first piece."""
@@ -183,9 +156,7 @@ class WavPieceDecoder:
         """Bytes of a sample frame cut by the end of a piece."""
         self._header = bytearray()
         """The start of a WAV file whose header has not fully arrived."""
-        self._resampler: _LinearResampler | None = None
-        self.pcm_in = 0
-        """Sample bytes received from the server (headers excluded)."""
+        self._resampler: LinearResampler | None = None
 
     @property
     def source_format(self) -> PcmFormat:
@@ -222,29 +193,21 @@ class WavPieceDecoder:
             data = rest if _is_riff(rest) else b""  # trailing chunks are not sound
         return b"".join(out)
 
-    def flush(self) -> bytes:
-        """End of the answer: drop a cut sample frame, return nothing more.
-
-        An incomplete frame (an odd byte of a 16-bit sample) cannot be
-        played, so it is dropped; the resampler keeps no samples back.
-        """
-        self._carry = b""
-        self._header = bytearray()
-        return b""
-
     def _set_format(self, fmt: PcmFormat) -> None:
         self._carry = b""
         self._format = fmt
         rate = fmt.sample_rate
-        self._resampler = (
-            None
-            if rate == OMNI_SAMPLE_RATE
-            else _LinearResampler(rate, OMNI_SAMPLE_RATE)
-        )
+        if rate == OMNI_SAMPLE_RATE:
+            self._resampler = None
+        else:
+            from langchain_qwen_omni._resample import (  # noqa: PLC0415 - numpy
+                LinearResampler,
+            )
+
+            self._resampler = LinearResampler(rate, OMNI_SAMPLE_RATE)
 
     def _samples(self, raw: bytes) -> bytes:
         """Whole sample frames of `raw` (after the carry), as Omni PCM."""
-        self.pcm_in += len(raw)
         if self._carry:
             raw = self._carry + raw
         frame = self._format.frame_bytes

@@ -173,14 +173,7 @@ class OmniAudio:
                 )
                 raise OmniInputError(msg)
             pieces, meta = [data], message.additional_kwargs.get("audio") or {}
-        return cls(
-            pcm=_pcm_of(pieces),
-            sample_rate=int(meta.get("sample_rate", OMNI_SAMPLE_RATE)),
-            channels=int(meta.get("channels", OMNI_CHANNELS)),
-            transcript=str(meta.get("transcript") or message.text),
-            id=meta.get("id"),
-            expires_at=meta.get("expires_at"),
-        )
+        return cls._of(pieces, meta, str(meta.get("transcript") or message.text))
 
     @classmethod
     def from_chunks(cls, chunks: Iterable[BaseMessage]) -> OmniAudio:
@@ -206,11 +199,18 @@ class OmniAudio:
                 )
             if data := _audio_b64_of(chunk):
                 pieces.append(data)
+        return cls._of(pieces, meta, "".join(text))
+
+    @classmethod
+    def _of(
+        cls, pieces: list[B64Piece], meta: dict[str, Any], transcript: str
+    ) -> OmniAudio:
+        """The speech of `pieces`, described by the audio metadata `meta`."""
         return cls(
             pcm=_pcm_of(pieces),
             sample_rate=int(meta.get("sample_rate", OMNI_SAMPLE_RATE)),
             channels=int(meta.get("channels", OMNI_CHANNELS)),
-            transcript="".join(text),
+            transcript=transcript,
             id=meta.get("id"),
             expires_at=meta.get("expires_at"),
         )

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import collections.abc
+import dataclasses
 import math
 import sys
 import threading
@@ -322,22 +323,24 @@ def play_audio(audio: OmniAudio, *, device: AudioDevice | None = None) -> None:
 
 
 class _LivePlayback:
-    """Plays PCM pieces as they come and keeps them, with the answer's text.
+    """Plays PCM pieces as they come, and keeps the chunks they came in.
 
     The device opens at the first piece of speech, so a text-only answer
-    never touches the sound card. Sync and async `play_stream` share it.
+    never touches the sound card. The played pieces are not kept: the
+    answer's speech is taken from the chunks at the end, which for this
+    package's chunks is the stream's own buffer, without a copy. Sync and
+    async `play_stream` share it.
     """
 
     def __init__(self, device: AudioDevice | None) -> None:
         self._device = device
         self._output: OutputStream | None = None
-        self._pcm: list[bytes] = []
-        self._text: list[str] = []
+        self._chunks: list[BaseMessage] = []
 
     def noted(self, chunks: Iterable[BaseMessage]) -> Iterator[BaseMessage]:
-        """Pass chunks through, keeping their text."""
+        """Pass chunks through, keeping them."""
         for chunk in chunks:
-            self._text.append(chunk.text)
+            self._chunks.append(chunk)
             yield chunk
 
     async def anoted(
@@ -345,7 +348,7 @@ class _LivePlayback:
     ) -> AsyncIterator[BaseMessage]:
         """`noted` for an async stream."""
         async for chunk in chunks:
-            self._text.append(chunk.text)
+            self._chunks.append(chunk)
             yield chunk
 
     @property
@@ -360,7 +363,6 @@ class _LivePlayback:
         if self._output is None:
             self.open()
         self._output.write(pcm)  # type: ignore[union-attr]  # opened above
-        self._pcm.append(pcm)
 
     def close(self, *, drain: bool) -> None:
         """Let the device finish (or stop it at once, after an error)."""
@@ -368,7 +370,11 @@ class _LivePlayback:
             self._output.close(drain=drain)
 
     def audio(self) -> OmniAudio:
-        return OmniAudio(pcm=b"".join(self._pcm), transcript="".join(self._text))
+        """The speech of the chunks: what was played (a cut last byte left out)."""
+        audio = OmniAudio.from_chunks(self._chunks)
+        if len(audio.pcm) % _SAMPLE_BYTES:  # foreign chunks only: never played
+            audio = dataclasses.replace(audio, pcm=audio.pcm[:-1])
+        return audio
 
 
 @overload

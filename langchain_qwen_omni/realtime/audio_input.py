@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from langchain_qwen_omni._pcm import decode_b64
+from langchain_qwen_omni._resample import LinearResampler
 from langchain_qwen_omni.audio import OmniAudio
 from langchain_qwen_omni.errors import OmniInputError
 
@@ -213,60 +214,31 @@ def _from_block(block: Mapping[str, Any]) -> tuple[npt.NDArray[np.float32], int]
 class PcmResampler:
     """Resample a stream of mono float pieces to 16 kHz PCM16, keeping continuity.
 
-    Linear interpolation, with a moving-average low-pass first when the rate
-    goes down (48 kHz microphones), as a small state object: the last input
-    samples and the fractional read position carry over from one piece to
-    the next, so a recording sent piece by piece gives the same samples as
-    sent whole. A change of input rate starts a new stream.
+    The package's `LinearResampler` (linear interpolation, low-passed when
+    the rate goes down), whose state carries over from one piece to the
+    next, so a recording sent piece by piece gives the same samples as sent
+    whole. A change of input rate starts a new stream.
     """
 
-    __slots__ = ("_history", "_position", "_rate")
+    __slots__ = ("_rate", "_resampler")
 
     def __init__(self) -> None:
         """Start a new stream."""
         self._rate: int | None = None
-        self._history = np.zeros(0, dtype=np.float32)
-        self._position = 0.0
+        self._resampler: LinearResampler | None = None
 
     def push(self, samples: npt.NDArray[np.float32], rate: int) -> bytes:
         """Resample one piece; return 16 kHz mono PCM16 bytes (may be empty)."""
         if rate != self._rate:
             self._rate = rate
-            self._history = np.zeros(0, dtype=np.float32)
-            self._position = 0.0
-        if rate == INPUT_SAMPLE_RATE:
-            return _to_pcm16(samples)
-        step = rate / INPUT_SAMPLE_RATE
-        width = max(1, round(step))
-        joined = np.concatenate([self._history, samples])
-        smoothed = _moving_average(joined, width)
-        last = len(joined) - 1
-        position = self._position
-        pcm = b""
-        if last >= position:
-            count = int((last - position) // step) + 1
-            times = position + step * np.arange(count)
-            pcm = _to_pcm16(np.interp(times, np.arange(len(joined)), smoothed))
-            position += step * count
-        # keep `width` samples: the filter's memory and the interpolation's
-        # left neighbour for the next piece
-        dropped = max(len(joined) - width, 0)
-        self._history = joined[dropped:]
-        self._position = position - dropped
-        return pcm
-
-
-def _moving_average(
-    samples: npt.NDArray[np.float32], width: int
-) -> npt.NDArray[np.float32]:
-    """Causal moving average over `width` samples: a cheap anti-aliasing filter."""
-    if width <= 1:
-        return samples
-    cumulative = np.concatenate([np.zeros(width, np.float64), np.cumsum(samples)])
-    averaged: npt.NDArray[np.float32] = (
-        (cumulative[width:] - cumulative[:-width]) / width
-    ).astype(np.float32)
-    return averaged
+            self._resampler = (
+                None
+                if rate == INPUT_SAMPLE_RATE
+                else LinearResampler(rate, INPUT_SAMPLE_RATE)
+            )
+        if self._resampler is not None:
+            return _to_pcm16(self._resampler.push(samples))
+        return _to_pcm16(samples)
 
 
 def _to_pcm16(samples: npt.NDArray[np.floating[Any]]) -> bytes:
